@@ -1,0 +1,128 @@
+"""The U-Net generator of appendix 6.1.1, written as the paper's two lists.
+
+    encoder: C64-C128-C256-C512-C512-C512-C512-C512
+    decoder: CD512-CD512-CD512-C512-C256-C128-C64
+
+followed by a final transposed convolution to the output channels and tanh. The
+U-Net concatenates encoder layer i onto decoder layer n-i, so each decoder block after
+the first sees twice its width (the paper's CD1024-... listing of the U-Net decoder).
+"""
+
+import math
+
+import keras
+
+from pix2pix_k3.blocks import NORMS, CDk, Ck, check_choice, weight_init
+
+MAX_WIDTH_FACTOR = 8  # widths grow ngf, 2ngf, 4ngf, 8ngf and stay at 8ngf
+DROPOUT_LAYERS = 3  # CD512-CD512-CD512
+
+
+def default_depth(image_size):
+    """Downsamplings that take `image_size` to a 1x1 bottleneck (256 -> 8, 128 -> 7)."""
+    return max(int(math.floor(math.log2(image_size))), 1)
+
+
+def check_image_size(image_size, depth):
+    """Raise a ValueError unless `image_size` halves cleanly `depth` times."""
+    if depth < 2:
+        raise ValueError(f"The U-Net needs depth >= 2 (got depth={depth}).")
+    step = 2**depth
+    if not isinstance(image_size, int) or image_size < step or image_size % step:
+        lower = (int(image_size) // step) * step
+        nearest = [size for size in (lower, lower + step) if size >= step]
+        raise ValueError(
+            f"image_size={image_size} does not fit a U-Net of depth {depth}: it must be a "
+            f"multiple of 2**{depth} = {step}. Nearest valid sizes: "
+            f"{' or '.join(map(str, nearest))} (or choose another depth)."
+        )
+
+
+def encoder_widths(depth, ngf=64):
+    """Channel widths of the encoder's C-blocks: ngf * (1, 2, 4, 8, 8, ...)."""
+    return [ngf * min(2**i, MAX_WIDTH_FACTOR) for i in range(depth)]
+
+
+def unet_generator(
+    image_size=256,
+    in_channels=3,
+    out_channels=3,
+    ngf=64,
+    norm="batch",
+    skips=True,
+    dropout=0.5,
+    depth=None,
+    name=None,
+):
+    """Build the pix2pix generator as a functional `keras.Model`.
+
+    Args:
+        image_size: height and width of the square input; a multiple of 2**depth.
+        in_channels: channels of the input image (3 for RGB, 1 for grayscale).
+        out_channels: channels of the generated image.
+        ngf: width of the first encoder layer (64 in the paper).
+        norm: `"batch"` (paper), `"instance"` or `"none"`.
+        skips: True for the U-Net; False for the paper's encoder-decoder ablation.
+        dropout: rate of the CD-blocks (0.5 in the paper; 0 turns them into C-blocks).
+        depth: number of downsamplings; default takes the image to 1x1 (256 -> 8).
+
+    Returns:
+        A `keras.Model` mapping `(N, S, S, in_channels)` in [-1, 1] to
+        `(N, S, S, out_channels)` in [-1, 1].
+
+    Layout choices, each matching the widely used PyTorch reference (so the default
+    256 model has exactly 54,413,955 trainable parameters):
+
+    - No norm on the first encoder layer (C64, as the appendix says) and none on the
+      innermost encoder layer: BatchNorm on a 1x1 map with batch 1 outputs its beta
+      and kills the signal (the paper's v3 errata).
+    - With BatchNorm no convolution has a bias (BatchNorm's beta does that job), except
+      the final transposed convolution. With `instance`/`none` every conv has a bias.
+    - Dropout sits on the first three decoder layers, as the paper lists them
+      (CD512-CD512-CD512-C512-...); the PyTorch reference puts them one layer deeper.
+      Smaller generators keep dropout on those of the first three decoder layers that
+      have the full 8*ngf width, so every size stays stochastic at train time.
+    - Blocks are post-activation (Conv-Norm-ReLU, as the paper writes them and the
+      TensorFlow tutorial builds them): skips carry LeakyReLU outputs. The PyTorch
+      reference applies each activation before the next convolution instead, so its
+      skips carry pre-activation maps that the decoder's ReLU then clips. The weights
+      and their count are the same.
+    """
+    check_choice("norm", norm, NORMS)
+    depth = default_depth(image_size) if depth is None else int(depth)
+    check_image_size(image_size, depth)
+    widths = encoder_widths(depth, ngf)
+
+    inputs = keras.Input((image_size, image_size, in_channels), name="input_image")
+    x = inputs
+    encoded = []
+    for i, width in enumerate(widths):
+        unnormed = i == 0 or i == depth - 1
+        x = Ck(
+            width,
+            norm="none" if unnormed else norm,
+            use_bias=norm != "batch",
+            name=f"encoder{i + 1}_C{width}",
+        )(x)
+        encoded.append(x)
+
+    for j, width in enumerate(reversed(widths[:-1])):
+        with_dropout = dropout and j < DROPOUT_LAYERS and width == ngf * MAX_WIDTH_FACTOR
+        if with_dropout:
+            x = CDk(width, norm=norm, rate=dropout, name=f"decoder{j + 1}_CD{width}")(x)
+        else:
+            x = Ck(width, transpose=True, norm=norm, name=f"decoder{j + 1}_C{width}")(x)
+        if skips:
+            x = keras.layers.Concatenate(name=f"skip{depth - 1 - j}")([x, encoded[depth - 2 - j]])
+
+    outputs = keras.layers.Conv2DTranspose(
+        out_channels,
+        4,
+        strides=2,
+        padding="same",
+        activation="tanh",
+        kernel_initializer=weight_init(),
+        name="output_tanh",
+    )(x)
+    model_name = name or ("unet_generator" if skips else "encoder_decoder_generator")
+    return keras.Model(inputs, outputs, name=model_name)

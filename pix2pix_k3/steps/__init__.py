@@ -1,0 +1,7 @@
+"""One train/test step module per Keras backend, all of the same shape.
+
+Each module defines `train_step(model, ...)` and `test_step(model, ...)` with the
+signature its backend's Keras trainer calls (`(model, state, data)` on JAX, whose
+trainer is stateless; `(model, data)` elsewhere). They hold only the mechanics of
+gradients and updates: every loss and metric comes from `Pix2Pix` in `keras.ops`.
+"""

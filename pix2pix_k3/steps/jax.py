@@ -1,0 +1,150 @@
+"""The JAX train and test steps: pure functions of the state Keras threads through jit.
+
+Keras' JAX trainer passes `(trainable, non_trainable, optimizer, metrics)` value lists
+in the order of `model.trainable_variables`, `model.non_trainable_variables`,
+`model.optimizer.variables` and `model.metrics_variables`, and writes the returned
+lists back into those variables. Each network's and each optimizer's slice is found
+by variable identity (never by position), so both optimizers' state, BatchNorm's
+moving statistics and dropout's seed state all advance across steps and `fit` calls.
+"""
+
+import jax
+import keras
+from keras import ops
+
+
+def positions(variables, subset):
+    """Indices in `variables` of each variable of `subset`, matched by identity."""
+    index = {id(variable): i for i, variable in enumerate(variables)}
+    return [index[id(variable)] for variable in subset]
+
+
+def take(values, where):
+    return [values[i] for i in where]
+
+
+def put(values, where, new_values):
+    values = list(values)
+    for i, value in zip(where, new_values, strict=True):
+        values[i] = value
+    return values
+
+
+class NetworkState:
+    """One network's slice of the model state: weights, statistics, optimizer state."""
+
+    def __init__(self, model, network, optimizer, state):
+        trainable, non_trainable, optimizer_values = state
+        self.network, self.optimizer = network, optimizer
+        self.where = (
+            positions(model.trainable_variables, network.trainable_variables),
+            positions(model.non_trainable_variables, network.non_trainable_variables),
+            positions(model.optimizer.variables, optimizer.variables),
+        )
+        self.trainable, self.non_trainable, self.optimizer_values = (
+            take(values, where) for values, where in zip(state, self.where, strict=True)
+        )
+
+    def forward(self, trainable, non_trainable, inputs):
+        """Train-mode forward pass: (outputs, new non-trainable values). Pure."""
+        return self.network.stateless_call(trainable, non_trainable, inputs, training=True)
+
+    def apply(self, grads):
+        self.trainable, self.optimizer_values = self.optimizer.stateless_apply(
+            self.optimizer_values, grads, self.trainable
+        )
+
+    def merge_into(self, state):
+        mine = (self.trainable, self.non_trainable, self.optimizer_values)
+        return tuple(
+            put(values, where, new)
+            for values, where, new in zip(state, self.where, mine, strict=True)
+        )
+
+
+def record(model, metrics_values, terms):
+    """Stateless metric updates: (logs, new metrics values)."""
+    logs = {}
+    for tracker in model.metrics:
+        where = positions(model.metrics_variables, tracker.variables)
+        updated = tracker.stateless_update_state(take(metrics_values, where), terms[tracker.name])
+        metrics_values = put(metrics_values, where, updated)
+        logs[tracker.name] = tracker.stateless_result(updated)
+    return logs, metrics_values
+
+
+def discriminator_step(model, d, inputs, targets, fake):
+    """One D update on real pairs (label 1) and generated pairs (label 0)."""
+    real_pair = model.discriminator_inputs(inputs, targets)
+    fake_pair = model.discriminator_inputs(inputs, ops.stop_gradient(fake))
+
+    def loss_fn(trainable, non_trainable):
+        real_logits, non_trainable = d.forward(trainable, non_trainable, real_pair)
+        fake_logits, non_trainable = d.forward(trainable, non_trainable, fake_pair)
+        terms = model.discriminator_terms(real_logits, fake_logits)
+        return terms["d_loss"], (terms, non_trainable)
+
+    (_, (terms, d.non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        d.trainable, d.non_trainable
+    )
+    d.apply(grads)
+    return terms
+
+
+def generator_forward(g, inputs):
+    """G(x) with dropout on, and the VJP that carries a loss gradient back through it."""
+    fake, g_vjp, g.non_trainable = jax.vjp(
+        lambda weights: g.forward(weights, g.non_trainable, inputs), g.trainable, has_aux=True
+    )
+    return fake, g_vjp
+
+
+def generator_step(model, g, g_vjp, d, inputs, targets, fake):
+    """One G update through the (already updated) D; `d` is None for L1 alone."""
+
+    def loss_fn(image, d_non_trainable):
+        logits = None
+        if d:
+            pair = model.discriminator_inputs(inputs, image)
+            logits, d_non_trainable = d.forward(d.trainable, d_non_trainable, pair)
+        terms = model.generator_terms(logits, image, targets)
+        return terms["g_loss"], (terms, d_non_trainable)
+
+    (_, (terms, d_non_trainable)), fake_grad = jax.value_and_grad(loss_fn, has_aux=True)(
+        fake, d.non_trainable if d else None
+    )
+    if d:
+        d.non_trainable = d_non_trainable
+    (g_grads,) = g_vjp(fake_grad)
+    g.apply(g_grads)
+    return terms
+
+
+def train_step(model, state, data):
+    trainable, non_trainable, optimizer_values, metrics_values = state
+    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    model_state = (trainable, non_trainable, optimizer_values)
+    g = NetworkState(model, model.generator, model.g_optimizer, model_state)
+    d = None
+    if model.loss_terms.uses_gan:
+        d = NetworkState(model, model.discriminator, model.d_optimizer, model_state)
+
+    fake, g_vjp = generator_forward(g, inputs)
+    terms = discriminator_step(model, d, inputs, targets, fake) if d else {}
+    terms.update(generator_step(model, g, g_vjp, d, inputs, targets, fake))
+
+    for network in (g, d) if d else (g,):
+        model_state = network.merge_into(model_state)
+    logs, metrics_values = record(model, metrics_values, terms)
+    return logs, (*model_state, metrics_values)
+
+
+def test_step(model, state, data):
+    trainable, non_trainable, metrics_values = state
+    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    mapping = list(zip(model.trainable_variables, trainable, strict=True))
+    mapping += list(zip(model.non_trainable_variables, non_trainable, strict=True))
+    with keras.StatelessScope(state_mapping=mapping):
+        terms = model.evaluation_terms(inputs, targets)
+    logs, metrics_values = record(model, metrics_values, terms)
+    return logs, (trainable, non_trainable, metrics_values)

@@ -1,0 +1,50 @@
+"""The TensorFlow train and test steps: GradientTape, run inside Keras' tf.function."""
+
+import keras
+import tensorflow as tf
+
+
+def generator_forward(model, inputs, g_tape):
+    """G(x) with dropout on, recorded on `g_tape` for the generator step."""
+    with g_tape:
+        return model.generator(inputs, training=True)
+
+
+def discriminator_step(model, inputs, targets, fake):
+    """One D update on real pairs (label 1) and generated pairs (label 0)."""
+    d = model.discriminator
+    with tf.GradientTape() as tape:
+        real_logits = d(model.discriminator_inputs(inputs, targets), training=True)
+        fake_pair = model.discriminator_inputs(inputs, tf.stop_gradient(fake))
+        fake_logits = d(fake_pair, training=True)
+        terms = model.discriminator_terms(real_logits, fake_logits)
+    grads = tape.gradient(terms["d_loss"], d.trainable_variables)
+    model.d_optimizer.apply(grads, d.trainable_variables)
+    return terms
+
+
+def generator_step(model, g_tape, inputs, targets, fake):
+    """One G update through the (already updated) D, on the tape holding G(x)."""
+    g = model.generator
+    with g_tape:
+        logits = None
+        if model.loss_terms.uses_gan:
+            logits = model.discriminator(model.discriminator_inputs(inputs, fake), training=True)
+        terms = model.generator_terms(logits, fake, targets)
+    grads = g_tape.gradient(terms["g_loss"], g.trainable_variables)
+    model.g_optimizer.apply(grads, g.trainable_variables)
+    return terms
+
+
+def train_step(model, data):
+    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    g_tape = tf.GradientTape()
+    fake = generator_forward(model, inputs, g_tape)
+    terms = discriminator_step(model, inputs, targets, fake) if model.loss_terms.uses_gan else {}
+    terms.update(generator_step(model, g_tape, inputs, targets, fake))
+    return model.record(terms)
+
+
+def test_step(model, data):
+    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    return model.record(model.evaluation_terms(inputs, targets))

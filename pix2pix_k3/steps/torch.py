@@ -1,0 +1,65 @@
+"""The PyTorch train and test steps: eager autograd, as Keras' torch trainer runs them."""
+
+import keras
+import torch
+
+
+def gradients(variables):
+    return [variable.value.grad for variable in variables]
+
+
+def zero_grad(variables):
+    for variable in variables:
+        variable.value.grad = None
+
+
+def generator_forward(model, inputs):
+    """G(x) with dropout on; autograd keeps its graph for the generator step."""
+    return model.generator(inputs, training=True)
+
+
+def discriminator_step(model, inputs, targets, fake):
+    """One D update on real pairs (label 1) and generated pairs (label 0)."""
+    d = model.discriminator
+    real_logits = d(model.discriminator_inputs(inputs, targets), training=True)
+    fake_logits = d(model.discriminator_inputs(inputs, fake.detach()), training=True)
+    terms = model.discriminator_terms(real_logits, fake_logits)
+    zero_grad(d.trainable_variables)
+    terms["d_loss"].backward()
+    with torch.no_grad():
+        model.d_optimizer.apply(gradients(d.trainable_variables), d.trainable_variables)
+    return {name: value.detach() for name, value in terms.items()}
+
+
+def generator_step(model, inputs, targets, fake):
+    """One G update through the (already updated) D, frozen so it gets no gradients."""
+    g, d = model.generator, model.discriminator
+    logits = None
+    if model.loss_terms.uses_gan:
+        for variable in d.trainable_variables:
+            variable.value.requires_grad_(False)
+        try:
+            logits = d(model.discriminator_inputs(inputs, fake), training=True)
+        finally:
+            for variable in d.trainable_variables:
+                variable.value.requires_grad_(True)
+    terms = model.generator_terms(logits, fake, targets)
+    zero_grad(g.trainable_variables)
+    terms["g_loss"].backward()
+    with torch.no_grad():
+        model.g_optimizer.apply(gradients(g.trainable_variables), g.trainable_variables)
+    return {name: value.detach() for name, value in terms.items()}
+
+
+def train_step(model, data):
+    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    fake = generator_forward(model, inputs)
+    terms = discriminator_step(model, inputs, targets, fake) if model.loss_terms.uses_gan else {}
+    terms.update(generator_step(model, inputs, targets, fake))
+    return model.record(terms)
+
+
+def test_step(model, data):
+    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    with torch.no_grad():
+        return model.record(model.evaluation_terms(inputs, targets))
