@@ -69,7 +69,7 @@ def gan_loss(logits, target_is_real, gan_mode="vanilla"):
 
 def l1_loss(generated, target):
     """Mean absolute error: the L1 term, which the paper prefers to L2 as it blurs less."""
-    return ops.mean(ops.abs(ops.convert_to_tensor(target) - generated))
+    return ops.mean(ops.abs(ops.convert_to_tensor(target) - ops.convert_to_tensor(generated)))
 
 
 def discriminator_loss(real_logits, fake_logits, gan_mode="vanilla", halve=True):
