@@ -160,6 +160,9 @@ class Pix2Pix(keras.Model):
         self.optimizer = OptimizerPair(
             self.g_optimizer, self.d_optimizer, self.generator, self.discriminator
         )
+        # The networks are built, so the optimizers can be too: a model saved before
+        # any training then stores (and reloads) their full state.
+        self.optimizer.build()
 
     def get_compile_config(self):
         if self.g_optimizer is None:
@@ -176,7 +179,6 @@ class Pix2Pix(keras.Model):
             g_optimizer=deserialize(config["g_optimizer"]),
             d_optimizer=deserialize(config["d_optimizer"]) if config.get("d_optimizer") else None,
         )
-        self.optimizer.build()
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
