@@ -293,13 +293,13 @@ def _check_discriminator(loss_terms, discriminator):
     two_inputs = len(discriminator.inputs) == 2
     if two_inputs != loss_terms.conditional:
         wanted = (
-            "conditional (two inputs: input, image)"
+            "a conditional discriminator (two inputs: input, image)"
             if loss_terms.conditional
-            else ("unconditional (one input: the image)")
+            else "an unconditional discriminator (one input: the image)"
         )
         raise ValueError(
-            f"objective={loss_terms.name!r} needs a {wanted} discriminator, but "
-            f"{discriminator.name!r} takes {len(discriminator.inputs)} input(s). Build it with "
+            f"objective={loss_terms.name!r} needs {wanted}, but {discriminator.name!r} takes "
+            f"{len(discriminator.inputs)} input(s). Build it with "
             f"patchgan_discriminator(conditional={loss_terms.conditional})."
         )
 

@@ -28,7 +28,9 @@ def test_decoder_forms_upsample_by_two():
 
 def test_encoder_activation_is_leaky_relu_with_slope_0_2():
     x = np.linspace(-3, 3, 16, dtype="float32").reshape(1, 4, 4, 1)
-    np.testing.assert_allclose(to_numpy(identity_block()(x)), np.where(x > 0, x, 0.2 * x), rtol=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(identity_block()(x)), np.where(x > 0, x, 0.2 * x), rtol=1e-6
+    )
 
 
 def test_decoder_activation_is_relu():

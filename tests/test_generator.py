@@ -66,7 +66,8 @@ def test_encoder_decoder_ablation_has_no_skips_and_fewer_weights():
 def test_dropout_makes_training_mode_stochastic_and_eval_mode_deterministic():
     generator = unet_generator(32, ngf=4)
     x = random_images(0, 1, 32, 3)
-    assert not np.allclose(to_numpy(generator(x, training=True)), to_numpy(generator(x, training=True)))
+    first, second = generator(x, training=True), generator(x, training=True)
+    assert not np.allclose(to_numpy(first), to_numpy(second))
     np.testing.assert_array_equal(to_numpy(generator(x)), to_numpy(generator(x)))
 
 
@@ -87,7 +88,7 @@ def test_depth_follows_the_image_size():
     ("size", "depth", "suggested"),
     [(300, None, "256 or 512"), (100, 5, "96 or 128"), (48, 6, "64")],
 )
-def test_a_size_the_depth_cannot_halve_is_refused_with_the_nearest_valid_ones(size, depth, suggested):
+def test_a_size_the_depth_cannot_halve_is_refused_naming_valid_ones(size, depth, suggested):
     with pytest.raises(ValueError, match=f"image_size={size}.*{suggested}"):
         unet_generator(size, depth=depth)
 

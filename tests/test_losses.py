@@ -13,6 +13,10 @@ from pix2pix_k3.losses import objective
 RTOL = 1e-5
 
 
+def scalar(tensor):
+    return float(to_numpy(tensor))
+
+
 def logits_arrays(max_abs=50.0):
     return hnp.arrays(
         np.float32,
@@ -54,11 +58,12 @@ def test_extreme_logits_give_finite_exact_losses(value, real):
 
 @given(logits_arrays(), logits_arrays(), st.booleans(), st.sampled_from(["vanilla", "lsgan"]))
 def test_discriminator_loss_is_half_the_sum_of_real_and_fake_terms(real, fake, halve, mode):
-    total, real_term, fake_term = (float(to_numpy(t)) for t in discriminator_loss(real, fake, mode, halve))
+    total, real_term, fake_term = map(scalar, discriminator_loss(real, fake, mode, halve))
     expected_real = float(to_numpy(gan_loss(real, True, mode)))
     expected_fake = float(to_numpy(gan_loss(fake, False, mode)))
     assert (real_term, fake_term) == (pytest.approx(expected_real), pytest.approx(expected_fake))
-    assert total == pytest.approx((0.5 if halve else 1.0) * (expected_real + expected_fake), rel=RTOL)
+    scale = 0.5 if halve else 1.0
+    assert total == pytest.approx(scale * (expected_real + expected_fake), rel=RTOL)
 
 
 def test_discriminator_loss_reference_value():
@@ -75,7 +80,7 @@ def test_discriminator_loss_reference_value():
 def test_generator_loss_is_non_saturating_gan_plus_lambda_l1(data, lambda_l1, shape):
     fake_logits = data.draw(logits_arrays())
     generated, target = data.draw(images(shape)), data.draw(images(shape))
-    total, gan, l1 = (float(to_numpy(t)) for t in generator_loss(fake_logits, generated, target, lambda_l1))
+    total, gan, l1 = map(scalar, generator_loss(fake_logits, generated, target, lambda_l1))
     expected_gan = bce_reference(fake_logits, 1.0)  # G labels its own samples "real"
     expected_l1 = np.mean(np.abs(target.astype(np.float64) - generated))
     assert gan == pytest.approx(expected_gan, rel=RTOL, abs=1e-6)

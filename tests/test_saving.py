@@ -56,16 +56,19 @@ def test_every_weight_round_trips(saved):
 
 def test_loaded_generator_gives_identical_eval_outputs(saved):
     model, loaded, x, _ = saved
-    np.testing.assert_array_equal(to_numpy(loaded.translate(x, "eval")), to_numpy(model.translate(x, "eval")))
-    pair = [x, to_numpy(model.generator(x))]
-    np.testing.assert_array_equal(to_numpy(loaded.discriminator(pair)), to_numpy(model.discriminator(pair)))
+    expected, restored = model.translate(x, "eval"), loaded.translate(x, "eval")
+    np.testing.assert_array_equal(to_numpy(restored), to_numpy(expected))
+    pair = [x, to_numpy(expected)]
+    expected, restored = model.discriminator(pair), loaded.discriminator(pair)
+    np.testing.assert_array_equal(to_numpy(restored), to_numpy(expected))
 
 
 def test_both_optimizers_and_their_state_round_trip(saved):
     model, loaded, _, _ = saved
     assert float(to_numpy(loaded.g_optimizer.learning_rate)) == pytest.approx(1e-3)
     assert float(to_numpy(loaded.d_optimizer.learning_rate)) == pytest.approx(2e-4)
-    for original, restored in ((model.g_optimizer, loaded.g_optimizer), (model.d_optimizer, loaded.d_optimizer)):
+    pairs = [(model.g_optimizer, loaded.g_optimizer), (model.d_optimizer, loaded.d_optimizer)]
+    for original, restored in pairs:
         assert len(restored.variables) == len(original.variables)
         for a, b in zip(original.variables, restored.variables, strict=True):
             np.testing.assert_array_equal(to_numpy(a), to_numpy(b), err_msg=a.path)

@@ -33,6 +33,10 @@ def unchanged(variables, before, after):
     return [v.path for v in variables if id(v) not in moved]
 
 
+def iterations(model):
+    return [int(to_numpy(o.iterations)) for o in (model.g_optimizer, model.d_optimizer)]
+
+
 def seed_states(network):
     return [v for v in network.non_trainable_variables if "seed_generator" in v.path]
 
@@ -47,7 +51,7 @@ def trained():
     run = {"model": model, "before": snapshot(model.variables)}
     run["history"] = model.fit(x, y, batch_size=BATCH, epochs=2, verbose=0).history
     run["first"] = snapshot(model.variables)
-    run["iterations"] = [int(to_numpy(o.iterations)) for o in (model.g_optimizer, model.d_optimizer)]
+    run["iterations"] = iterations(model)
     run["second_history"] = model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0).history
     run["second"] = snapshot(model.variables)
     run["x"], run["y"] = x, y
@@ -80,8 +84,7 @@ def test_batchnorm_moving_statistics_change(trained):
 def test_both_optimizers_count_every_step_across_fit_calls(trained):
     model = trained["model"]
     assert trained["iterations"] == [2 * STEPS_PER_EPOCH] * 2
-    final = [int(to_numpy(o.iterations)) for o in (model.g_optimizer, model.d_optimizer)]
-    assert final == [3 * STEPS_PER_EPOCH] * 2
+    assert iterations(model) == [3 * STEPS_PER_EPOCH] * 2
 
 
 def test_both_optimizers_keep_their_moments_across_fit_calls(trained):
@@ -120,7 +123,11 @@ def test_evaluate_computes_the_losses_of_the_networks_in_inference_mode(trained)
 def test_validation_data_during_fit(trained):
     model = trained["model"]
     history = model.fit(
-        trained["x"], trained["y"], batch_size=BATCH, epochs=1, verbose=0,
+        trained["x"],
+        trained["y"],
+        batch_size=BATCH,
+        epochs=1,
+        verbose=0,
         validation_data=(trained["x"], trained["y"]),
     ).history
     assert {f"val_{name}" for name in LOGS} <= set(history)
@@ -181,9 +188,9 @@ def test_l1_loss_falls_on_a_fixed_batch():
 
 @pytest.mark.parametrize(
     ("objective", "conditional", "message"),
-    [("l1+cgan", False, "needs a conditional"), ("l1+gan", True, "needs an? unconditional")],
+    [("l1+cgan", False, "needs a conditional"), ("l1+gan", True, "needs an unconditional")],
 )
-def test_a_discriminator_that_does_not_fit_the_objective_is_refused(objective, conditional, message):
+def test_a_discriminator_unfit_for_the_objective_is_refused(objective, conditional, message):
     generator = unet_generator(SIZE, ngf=2)
     discriminator = patchgan_discriminator(16, ndf=2, conditional=conditional)
     with pytest.raises(ValueError, match=message):
