@@ -6,20 +6,17 @@ input | target | output for held-out pairs into a run folder.
 """
 
 import argparse
-import os
 import pathlib
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
+from PIL import Image
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from pix2pix_k3.discriminator import N_LAYERS  # noqa: E402
-from pix2pix_k3.losses import GAN_MODES, OBJECTIVES  # noqa: E402
-from pix2pix_k3.model import build_pix2pix  # noqa: E402
-from pix2pix_k3.toy import toy_pairs  # noqa: E402
+from pix2pix_k3.discriminator import N_LAYERS
+from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
+from pix2pix_k3.model import build_pix2pix
+from pix2pix_k3.toy import toy_pairs
 
 
 def parse_args(argv=None):
