@@ -1,0 +1,72 @@
+"""The paper's random jitter, pair-consistent: one draw moves both images of a pair.
+
+Section 6.2 of the paper: "Random jitter was applied by resizing the 256x256 input images
+to 286x286 and then randomly cropping back to size 256x256", plus mirroring. Drawing the
+crop or the flip separately for input and target still trains, but learns a misaligned
+mapping: the commonest silent bug in re-implementations. Here a single NumPy generator,
+seeded per pair, draws (top, left, mirrored) once and both images follow it, so the
+result is the same on every Keras backend.
+"""
+
+import numpy as np
+from PIL import Image
+
+INTERPOLATIONS = {
+    "bicubic": Image.Resampling.BICUBIC,  # the PyTorch reference's default (the default here)
+    "bilinear": Image.Resampling.BILINEAR,
+    "nearest": Image.Resampling.NEAREST,  # what the TensorFlow tutorial uses
+}
+
+
+def resize(image, size, interpolation="bicubic"):
+    """A uint8 (H, W, C) array resized to (size, size, C) with Pillow."""
+    if interpolation not in INTERPOLATIONS:
+        raise ValueError(
+            f"interpolation={interpolation!r} must be one of {', '.join(INTERPOLATIONS)}."
+        )
+    if image.shape[:2] == (size, size):
+        return image
+    method = INTERPOLATIONS[interpolation]
+    if image.shape[-1] == 3:
+        return np.asarray(Image.fromarray(image).resize((size, size), method))
+    # One plane at a time otherwise: Pillow premultiplies RGBA by its alpha when resizing,
+    # which would alter colour wherever alpha is small.
+    planes = [Image.fromarray(np.ascontiguousarray(image[..., c])) for c in range(image.shape[-1])]
+    return np.stack([np.asarray(plane.resize((size, size), method)) for plane in planes], axis=-1)
+
+
+def jitter_draw(seed, load_size=286, crop_size=256, flip=True):
+    """(top, left, mirrored): the one random draw a pair's jitter uses."""
+    if crop_size > load_size:
+        raise ValueError(f"crop_size={crop_size} must not exceed load_size={load_size}.")
+    rng = np.random.default_rng(seed)
+    top, left = (int(v) for v in rng.integers(0, load_size - crop_size + 1, size=2))
+    mirrored = bool(rng.integers(0, 2)) if flip else False
+    return top, left, mirrored
+
+
+def pair_jitter(a, b, seed, load_size=286, crop_size=256, flip=True, interpolation="bicubic"):
+    """Resize both images to `load_size`, crop the same window, mirror both or neither.
+
+    Args:
+        a, b: uint8 arrays (H, W, C) of the same height and width (channels may differ).
+        seed: an int or a `numpy.random.SeedSequence`-compatible value; the same seed
+            gives the same result on any machine and backend.
+
+    Returns:
+        The two jittered uint8 arrays, each (crop_size, crop_size, C).
+    """
+    if a.shape[:2] != b.shape[:2]:
+        raise ValueError(f"a pair must share its size; got {a.shape[:2]} and {b.shape[:2]}.")
+    top, left, mirrored = jitter_draw(seed, load_size, crop_size, flip)
+    window = (slice(top, top + crop_size), slice(left, left + crop_size))
+    out = []
+    for image in (a, b):
+        image = resize(image, load_size, interpolation)[window]
+        out.append(np.ascontiguousarray(image[:, ::-1] if mirrored else image))
+    return tuple(out)
+
+
+def pair_resize(a, b, size, interpolation="bicubic"):
+    """Evaluation preprocessing: both images resized to `size`, no jitter."""
+    return resize(a, size, interpolation), resize(b, size, interpolation)
