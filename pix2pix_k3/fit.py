@@ -2,7 +2,9 @@
 
 With no arguments it trains a small model on toy pairs made on the fly (no download)
 for a few minutes on a laptop CPU, then writes the trained model and a picture of
-input | target | output for held-out pairs into a run folder.
+input | target | output for held-out pairs into a run folder. `--data FOLDER` trains on
+real pairs instead: a folder of A|B side-by-side images (the facades layout), or one with
+`A/` and `B/` subfolders; a sibling `test/` or `val/` folder gives the sample pairs.
 """
 
 import argparse
@@ -13,6 +15,7 @@ import keras
 import numpy as np
 from PIL import Image
 
+from pix2pix_k3.data import PairDataset
 from pix2pix_k3.discriminator import N_LAYERS
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
 from pix2pix_k3.model import build_pix2pix
@@ -25,7 +28,25 @@ def parse_args(argv=None):
         description="Train pix2pix on toy pairs (CPU-sized defaults; paper values in brackets).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    parser.add_argument(
+        "--data",
+        type=pathlib.Path,
+        default=None,
+        help="folder of training pairs (default: toy pairs made on the fly)",
+    )
+    parser.add_argument(
+        "--direction",
+        choices=("AtoB", "BtoA"),
+        default="AtoB",
+        help="which half is the input (facades: BtoA)",
+    )
     parser.add_argument("--image-size", type=int, default=64, help="side of the images [256]")
+    parser.add_argument(
+        "--load-size",
+        type=int,
+        default=None,
+        help="resize before the random crop, with --data [286 for 256]",
+    )
     parser.add_argument("--pairs", type=int, default=256, help="training pairs to generate")
     parser.add_argument("--epochs", type=int, default=10, help="passes over the pairs [200]")
     parser.add_argument("--batch-size", type=int, default=4, help="pairs per step [1]")
@@ -48,6 +69,28 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def training_data(args):
+    """(fit's data keyword arguments, (sample inputs, sample targets), a description)."""
+    if args.data is None:
+        x, y = toy_pairs(args.pairs, args.image_size, seed=args.seed)
+        samples = toy_pairs(4, args.image_size, seed=args.seed + 1)
+        return {"x": x, "y": y, "batch_size": args.batch_size}, samples, f"{args.pairs} toy pairs"
+    size = args.image_size
+    load_size = args.load_size or round(size * 286 / 256)
+    common = dict(direction=args.direction, crop_size=size, seed=args.seed)
+    train = PairDataset.from_folder(
+        args.data, batch_size=args.batch_size, load_size=load_size, **common
+    )
+    held_out = next(
+        (args.data.parent / n for n in ("val", "test") if (args.data.parent / n).is_dir()),
+        args.data,
+    )
+    samples = PairDataset.from_folder(
+        held_out, batch_size=4, load_size=size, jitter=False, shuffle=False, **common
+    )[0]
+    return {"x": train}, samples, f"{len(train.sources)} pairs from {args.data}"
+
+
 def sample_grid(model, inputs, targets):
     """Rows of input | target | output (eval mode) as one uint8 image."""
     outputs = keras.ops.convert_to_numpy(model.translate(inputs, mode="eval"))
@@ -62,8 +105,7 @@ def main(argv=None):
     out = args.out or pathlib.Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
 
-    x, y = toy_pairs(args.pairs, args.image_size, seed=args.seed)
-    x_val, y_val = toy_pairs(4, args.image_size, seed=args.seed + 1)
+    train, (x_val, y_val), description = training_data(args)
     model = build_pix2pix(
         args.image_size,
         objective=args.loss,
@@ -75,17 +117,10 @@ def main(argv=None):
     )
     model.compile()
     print(
-        f"backend {keras.backend.backend()}: {args.pairs} toy pairs at {args.image_size}px, "
+        f"backend {keras.backend.backend()}: {description} at {args.image_size}px, "
         f"{args.epochs} epochs, writing to {out}"
     )
-    model.fit(
-        x,
-        y,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        validation_data=(x_val, y_val),
-        verbose=2,
-    )
+    model.fit(**train, epochs=args.epochs, validation_data=(x_val, y_val), verbose=2)
 
     model.save(out / "pix2pix.keras")
     sample_grid(model, x_val, y_val).save(out / "samples.png")

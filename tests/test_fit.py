@@ -38,6 +38,39 @@ def test_fit_writes_a_loadable_model_and_a_sample_picture(tmp_path, capsys):
     assert "samples.png" in capsys.readouterr().out
 
 
+def test_fit_trains_on_a_folder_of_side_by_side_pairs(tmp_path):
+    data = tmp_path / "pairs" / "train"
+    data.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 256, (40, 80, 3), dtype=np.uint8)).save(data / f"{i}.jpg")
+    out = tmp_path / "run"
+    main(
+        [
+            "--data",
+            str(data),
+            "--direction",
+            "BtoA",
+            "--image-size",
+            "32",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "2",
+            "--ngf",
+            "4",
+            "--ndf",
+            "4",
+            "--patch",
+            "16",
+            "--out",
+            str(out),
+        ]
+    )
+    with Image.open(out / "samples.png") as picture:
+        assert picture.size == (3 * 32, 4 * 32)
+
+
 def test_defaults_are_cpu_sized_and_the_paper_objective():
     args = parse_args([])
     assert (args.image_size, args.loss, args.patch, args.lambda_l1) == (64, "l1+cgan", 70, 100.0)

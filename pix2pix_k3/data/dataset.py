@@ -1,0 +1,111 @@
+"""`PairDataset`: batches of (input, target) pairs for `Pix2Pix.fit`, on every backend.
+
+A `keras.utils.PyDataset`, so the same pure NumPy/Pillow pipeline feeds JAX, TensorFlow
+and PyTorch, with Keras' own batching, per-epoch shuffling and optional worker threads
+or processes. Training data gets the paper's jitter (resize to `load_size`, random crop
+to `crop_size`, random mirror), drawn once per pair from (seed, epoch, pair index):
+deterministic for a seed, whatever the workers or the backend. Evaluation data is only
+resized to `crop_size`.
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from pix2pix_k3.data.images import DataError, check_direction, find_pairs, read_pair, to_model_range
+from pix2pix_k3.data.jitter import pair_jitter, pair_resize
+
+
+class PairDataset(keras.utils.PyDataset):
+    """Paired images, preprocessed as the paper describes, in batches.
+
+    Args:
+        sources: pairs as returned by `find_pairs` (or use `PairDataset.from_folder`).
+        batch_size: pairs per batch (1 in the paper).
+        direction: `"AtoB"` or `"BtoA"` (which half or folder is the input).
+        load_size: size images are resized to before the random crop (286 in the paper).
+        crop_size: size of the crops, i.e. of the model's images (256 in the paper).
+        jitter: True for training (resize, random crop, random mirror); False for
+            evaluation (resize to `crop_size` only).
+        flip: random horizontal mirroring during jitter.
+        interpolation: `"bicubic"` (default, as the PyTorch reference), `"bilinear"` or
+            `"nearest"` (as the TensorFlow tutorial).
+        shuffle: a new order each epoch (drawn from the seed).
+        seed: makes order and jitter reproducible.
+        **kwargs: `workers`, `use_multiprocessing`, `max_queue_size` of `PyDataset`.
+    """
+
+    def __init__(
+        self,
+        sources,
+        batch_size=1,
+        direction="AtoB",
+        load_size=286,
+        crop_size=256,
+        jitter=True,
+        flip=True,
+        interpolation="bicubic",
+        in_channels=3,
+        out_channels=3,
+        shuffle=True,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_direction(direction)
+        if not sources:
+            raise DataError("PairDataset got no pairs.")
+        if crop_size > load_size:
+            raise ValueError(f"crop_size={crop_size} must not exceed load_size={load_size}.")
+        self.sources = list(sources)
+        self.batch_size = int(batch_size)
+        self.direction = direction
+        self.load_size, self.crop_size = int(load_size), int(crop_size)
+        self.jitter, self.flip, self.interpolation = bool(jitter), bool(flip), interpolation
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.shuffle, self.seed = bool(shuffle), int(seed)
+        self.epoch = 0
+        self.order = self._order()
+
+    @classmethod
+    def from_folder(cls, folder, **kwargs):
+        """A dataset of every pair under `folder` (side by side, or A/ and B/)."""
+        return cls(find_pairs(folder), **kwargs)
+
+    def __len__(self):
+        return math.ceil(len(self.sources) / self.batch_size)
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"batch {index} of a dataset of {len(self)} batches")
+        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        inputs, targets = zip(*(self.pair(int(i)) for i in chosen), strict=True)
+        return np.stack(inputs), np.stack(targets)
+
+    def pair(self, index):
+        """Pair `index`, preprocessed for the current epoch, as float32 in [-1, 1]."""
+        source = self.sources[index]
+        x, y = read_pair(source, self.direction, self.in_channels, self.out_channels)
+        if min(x.shape[:2]) < self.crop_size:
+            raise DataError(
+                f"{source[0]}: the pair is {x.shape[1]}x{x.shape[0]}, smaller than "
+                f"crop_size={self.crop_size}. Use a smaller image size or larger images."
+            )
+        if self.jitter:
+            seed = [self.seed, self.epoch, index]
+            x, y = pair_jitter(
+                x, y, seed, self.load_size, self.crop_size, self.flip, self.interpolation
+            )
+        else:
+            x, y = pair_resize(x, y, self.crop_size, self.interpolation)
+        return to_model_range(x), to_model_range(y)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.order = self._order()
+
+    def _order(self):
+        if not self.shuffle:
+            return np.arange(len(self.sources))
+        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.sources))
