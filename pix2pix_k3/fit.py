@@ -5,6 +5,8 @@ for a few minutes on a laptop CPU, then writes the trained model and a picture o
 input | target | output for held-out pairs into a run folder. `--data FOLDER` trains on
 real pairs instead: a folder of A|B side-by-side images (the facades layout), or one with
 `A/` and `B/` subfolders; a sibling `test/` or `val/` folder gives the sample pairs.
+`--data facades` (or another name in `pix2pix_k3.data.download.DATASETS`) downloads that
+set once into the Keras cache and trains on its train/ split.
 """
 
 import argparse
@@ -15,7 +17,8 @@ import keras
 import numpy as np
 from PIL import Image
 
-from pix2pix_k3.data import PairDataset
+from pix2pix_k3.data import DataError, PairDataset
+from pix2pix_k3.data.download import DATASETS, dataset_folder
 from pix2pix_k3.discriminator import N_LAYERS
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
 from pix2pix_k3.model import build_pix2pix
@@ -30,15 +33,15 @@ def parse_args(argv=None):
     )
     parser.add_argument(
         "--data",
-        type=pathlib.Path,
         default=None,
-        help="folder of training pairs (default: toy pairs made on the fly)",
+        help=f"folder of training pairs, or a dataset name ({', '.join(DATASETS)}); "
+        "default: toy pairs made on the fly",
     )
     parser.add_argument(
         "--direction",
         choices=("AtoB", "BtoA"),
-        default="AtoB",
-        help="which half is the input (facades: BtoA)",
+        default=None,
+        help="which half is the input (default: the named dataset's, else AtoB)",
     )
     parser.add_argument("--image-size", type=int, default=64, help="side of the images [256]")
     parser.add_argument(
@@ -75,20 +78,31 @@ def training_data(args):
         x, y = toy_pairs(args.pairs, args.image_size, seed=args.seed)
         samples = toy_pairs(4, args.image_size, seed=args.seed + 1)
         return {"x": x, "y": y, "batch_size": args.batch_size}, samples, f"{args.pairs} toy pairs"
+    folder, direction = resolve_data(args.data, args.direction)
     size = args.image_size
     load_size = args.load_size or round(size * 286 / 256)
-    common = dict(direction=args.direction, crop_size=size, seed=args.seed)
+    common = dict(direction=direction, crop_size=size, seed=args.seed)
     train = PairDataset.from_folder(
-        args.data, batch_size=args.batch_size, load_size=load_size, **common
+        folder, batch_size=args.batch_size, load_size=load_size, **common
     )
-    held_out = next(
-        (args.data.parent / n for n in ("val", "test") if (args.data.parent / n).is_dir()),
-        args.data,
-    )
+    siblings = [folder.parent / name for name in ("val", "test")]
+    held_out = next((sibling for sibling in siblings if sibling.is_dir()), folder)
     samples = PairDataset.from_folder(
         held_out, batch_size=4, load_size=size, jitter=False, shuffle=False, **common
     )[0]
-    return {"x": train}, samples, f"{len(train.sources)} pairs from {args.data}"
+    return {"x": train}, samples, f"{len(train.sources)} pairs from {folder}"
+
+
+def resolve_data(data, direction):
+    """(training folder, direction) for `--data`: an existing folder or a dataset name."""
+    path = pathlib.Path(data)
+    if path.exists() or data not in DATASETS:
+        if not path.is_dir():
+            raise DataError(
+                f"--data {data}: no such folder, and not a dataset name ({', '.join(DATASETS)})."
+            )
+        return path, direction or "AtoB"
+    return dataset_folder(data) / "train", direction or DATASETS[data].direction
 
 
 def sample_grid(model, inputs, targets):
@@ -101,11 +115,17 @@ def sample_grid(model, inputs, targets):
 
 def main(argv=None):
     args = parse_args(argv)
+    try:
+        run(args)
+    except DataError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+def run(args):
     keras.utils.set_random_seed(args.seed)
+    train, (x_val, y_val), description = training_data(args)
     out = args.out or pathlib.Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-
-    train, (x_val, y_val), description = training_data(args)
     model = build_pix2pix(
         args.image_size,
         objective=args.loss,

@@ -71,6 +71,15 @@ def test_fit_trains_on_a_folder_of_side_by_side_pairs(tmp_path):
         assert picture.size == (3 * 32, 4 * 32)
 
 
+@pytest.mark.parametrize("data", ["no/such/folder", "faces"])
+def test_unusable_data_is_refused_in_one_line_before_any_work(tmp_path, data):
+    out = tmp_path / "run"
+    message = f"error: --data {data}: no such folder, and not a dataset name \\(facades, "
+    with pytest.raises(SystemExit, match=message):
+        main(["--data", data, "--out", str(out)])
+    assert not out.exists()
+
+
 def test_defaults_are_cpu_sized_and_the_paper_objective():
     args = parse_args([])
     assert (args.image_size, args.loss, args.patch, args.lambda_l1) == (64, "l1+cgan", 70, 100.0)
