@@ -9,28 +9,12 @@ from pix2pix_k3 import Pix2Pix
 from pix2pix_k3.fit import main, parse_args
 from pix2pix_k3.toy import toy_pairs
 
+# A run small enough for a test: 32 px, narrow networks, one epoch.
+TINY_RUN = "--image-size 32 --epochs 1 --batch-size 2 --ngf 4 --ndf 4 --patch 16".split()
+
 
 def test_fit_writes_a_loadable_model_and_a_sample_picture(tmp_path, capsys):
-    main(
-        [
-            "--image-size",
-            "32",
-            "--pairs",
-            "4",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "2",
-            "--ngf",
-            "4",
-            "--ndf",
-            "4",
-            "--patch",
-            "16",
-            "--out",
-            str(tmp_path),
-        ]
-    )
+    main([*TINY_RUN, "--pairs", "4", "--out", str(tmp_path)])
     model = keras.saving.load_model(tmp_path / "pix2pix.keras")
     assert isinstance(model, Pix2Pix)
     with Image.open(tmp_path / "samples.png") as picture:
@@ -45,28 +29,7 @@ def test_fit_trains_on_a_folder_of_side_by_side_pairs(tmp_path):
     for i in range(4):
         Image.fromarray(rng.integers(0, 256, (40, 80, 3), dtype=np.uint8)).save(data / f"{i}.jpg")
     out = tmp_path / "run"
-    main(
-        [
-            "--data",
-            str(data),
-            "--direction",
-            "BtoA",
-            "--image-size",
-            "32",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "2",
-            "--ngf",
-            "4",
-            "--ndf",
-            "4",
-            "--patch",
-            "16",
-            "--out",
-            str(out),
-        ]
-    )
+    main([*TINY_RUN, "--data", str(data), "--direction", "BtoA", "--out", str(out)])
     with Image.open(out / "samples.png") as picture:
         assert picture.size == (3 * 32, 4 * 32)
 
