@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from pix2pix_k3.data import DataError, PairDataset
+from pix2pix_k3.data import DataError, PairDataset, to_uint8
 from pix2pix_k3.data.download import DATASETS, dataset_folder
 from pix2pix_k3.discriminator import N_LAYERS
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
@@ -109,8 +109,7 @@ def sample_grid(model, inputs, targets):
     """Rows of input | target | output (eval mode) as one uint8 image."""
     outputs = keras.ops.convert_to_numpy(model.translate(inputs, mode="eval"))
     rows = [np.concatenate(triple, axis=1) for triple in zip(inputs, targets, outputs, strict=True)]
-    grid = np.concatenate(rows, axis=0)
-    return Image.fromarray(np.uint8(np.clip((grid + 1.0) * 127.5, 0, 255).round()))
+    return Image.fromarray(to_uint8(np.concatenate(rows, axis=0)))
 
 
 def main(argv=None):

@@ -12,6 +12,7 @@ The losses and metrics live here once, in `keras.ops`; only the gradient and upd
 mechanics differ per backend, in `pix2pix_k3/steps/{jax,tensorflow,torch}.py`.
 """
 
+import functools
 import importlib
 
 import keras
@@ -77,8 +78,9 @@ class OptimizerPair:
             optimizer.learning_rate = value
 
 
+@functools.cache
 def _step_module():
-    """The backend's train/test step module, chosen by the running Keras backend."""
+    """The backend's train/test step module, chosen by the running Keras backend (once)."""
     return importlib.import_module(f"pix2pix_k3.steps.{keras.backend.backend()}")
 
 
