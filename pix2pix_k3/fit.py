@@ -1,7 +1,8 @@
 """Train pix2pix: `KERAS_BACKEND=jax python -m pix2pix_k3.fit` (or tensorflow, torch).
 
-With no arguments it trains a small model on toy pairs made on the fly (no download)
-for a few minutes on a laptop CPU, then writes the trained model and a picture of
+With no arguments it trains a small model on the embedded facade-like pairs, rendered
+on the fly from the seed (`pix2pix_k3.data.synthetic`; no download), for a few minutes on
+a laptop CPU, then writes the trained model and a picture of
 input | target | output for held-out pairs into a run folder. `--data FOLDER` trains on
 real pairs instead: a folder of A|B side-by-side images (the facades layout), or one with
 `A/` and `B/` subfolders; a sibling `test/` or `val/` folder gives the sample pairs.
@@ -17,25 +18,25 @@ import keras
 import numpy as np
 from PIL import Image
 
-from pix2pix_k3.data import DataError, PairDataset, to_uint8
+from pix2pix_k3.data import DataError, PairDataset, SyntheticFacades, to_uint8
 from pix2pix_k3.data.download import DATASETS, dataset_folder
 from pix2pix_k3.discriminator import N_LAYERS
+from pix2pix_k3.generator import check_image_size, default_depth
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
 from pix2pix_k3.model import build_pix2pix
-from pix2pix_k3.toy import toy_pairs
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m pix2pix_k3.fit",
-        description="Train pix2pix on toy pairs (CPU-sized defaults; paper values in brackets).",
+        description="Train pix2pix (CPU-sized defaults; paper values in brackets).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
         "--data",
         default=None,
         help=f"folder of training pairs, or a dataset name ({', '.join(DATASETS)}); "
-        "default: toy pairs made on the fly",
+        "default: embedded facade-like pairs rendered on the fly",
     )
     parser.add_argument(
         "--direction",
@@ -48,9 +49,11 @@ def parse_args(argv=None):
         "--load-size",
         type=int,
         default=None,
-        help="resize before the random crop, with --data [286 for 256]",
+        help="resize before the random crop (default: image size * 286/256) [286 for 256]",
     )
-    parser.add_argument("--pairs", type=int, default=256, help="training pairs to generate")
+    parser.add_argument(
+        "--pairs", type=int, default=256, help="embedded pairs to render (without --data)"
+    )
     parser.add_argument("--epochs", type=int, default=10, help="passes over the pairs [200]")
     parser.add_argument("--batch-size", type=int, default=4, help="pairs per step [1]")
     parser.add_argument("--ngf", type=int, default=32, help="generator width [64]")
@@ -74,13 +77,18 @@ def parse_args(argv=None):
 
 def training_data(args):
     """(fit's data keyword arguments, (sample inputs, sample targets), a description)."""
-    if args.data is None:
-        x, y = toy_pairs(args.pairs, args.image_size, seed=args.seed)
-        samples = toy_pairs(4, args.image_size, seed=args.seed + 1)
-        return {"x": x, "y": y, "batch_size": args.batch_size}, samples, f"{args.pairs} toy pairs"
-    folder, direction = resolve_data(args.data, args.direction)
     size = args.image_size
     load_size = args.load_size or round(size * 286 / 256)
+    if args.data is None:
+        common = dict(direction=args.direction or "AtoB", crop_size=size, seed=args.seed)
+        train = SyntheticFacades(
+            args.pairs, batch_size=args.batch_size, load_size=load_size, **common
+        )
+        samples = SyntheticFacades(
+            4, split="val", batch_size=4, jitter=False, shuffle=False, **common
+        )[0]
+        return {"x": train}, samples, f"{args.pairs} embedded facade-like pairs"
+    folder, direction = resolve_data(args.data, args.direction)
     common = dict(direction=direction, crop_size=size, seed=args.seed)
     train = PairDataset.from_folder(
         folder, batch_size=args.batch_size, load_size=load_size, **common
@@ -112,9 +120,23 @@ def sample_grid(model, inputs, targets):
     return Image.fromarray(to_uint8(np.concatenate(rows, axis=0)))
 
 
+def check_args(args):
+    """Refuse, before any work, settings that cannot make a model or a batch."""
+    try:
+        check_image_size(args.image_size, default_depth(args.image_size))
+    except ValueError as error:
+        raise DataError(f"--image-size: {error}") from None
+    if args.load_size is not None and args.load_size < args.image_size:
+        raise DataError(
+            f"--load-size {args.load_size} is smaller than --image-size {args.image_size}: "
+            "the random crop must fit inside the resized image."
+        )
+
+
 def main(argv=None):
     args = parse_args(argv)
     try:
+        check_args(args)
         run(args)
     except DataError as error:
         raise SystemExit(f"error: {error}") from None

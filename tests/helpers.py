@@ -1,4 +1,4 @@
-"""Small helpers for the tests: NumPy views of Keras tensors and toy data."""
+"""Small helpers for the tests: NumPy views of Keras tensors and random images."""
 
 import keras
 import numpy as np

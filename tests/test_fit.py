@@ -7,7 +7,6 @@ from PIL import Image
 
 from pix2pix_k3 import Pix2Pix
 from pix2pix_k3.fit import main, parse_args
-from pix2pix_k3.toy import toy_pairs
 
 # A run small enough for a test: 32 px, narrow networks, one epoch.
 TINY_RUN = "--image-size 32 --epochs 1 --batch-size 2 --ngf 4 --ndf 4 --patch 16".split()
@@ -55,10 +54,15 @@ def test_invalid_choices_are_refused_before_any_work(bad, capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
-def test_toy_pairs_are_deterministic_and_in_range():
-    (x1, y1), (x2, y2) = toy_pairs(3, 32, seed=5), toy_pairs(3, 32, seed=5)
-    np.testing.assert_array_equal(x1, x2)
-    np.testing.assert_array_equal(y1, y2)
-    assert x1.shape == y1.shape == (3, 32, 32, 3) and x1.dtype == y1.dtype == np.float32
-    assert x1.min() >= -1 and x1.max() <= 1 and y1.min() >= -1 and y1.max() <= 1
-    assert not np.array_equal(toy_pairs(3, 32, seed=6)[0], x1)
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--image-size", "100"], "--image-size: image_size=100 .* Nearest valid sizes: 64 or 128"),
+        (["--image-size", "64", "--load-size", "60"], "--load-size 60 is smaller than"),
+    ],
+)
+def test_sizes_that_cannot_work_are_refused_before_any_work(tmp_path, flags, message):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit, match=f"error: {message}"):
+        main([*flags, "--out", str(out)])
+    assert not out.exists()

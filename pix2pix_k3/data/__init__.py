@@ -10,10 +10,12 @@ from pix2pix_k3.data.images import (
     to_uint8,
 )
 from pix2pix_k3.data.jitter import pair_jitter, pair_resize
+from pix2pix_k3.data.synthetic import SyntheticFacades
 
 __all__ = [
     "DataError",
     "PairDataset",
+    "SyntheticFacades",
     "find_pairs",
     "pair_jitter",
     "pair_resize",

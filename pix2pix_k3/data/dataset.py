@@ -85,11 +85,10 @@ class PairDataset(keras.utils.PyDataset):
 
     def pair(self, index):
         """Pair `index`, preprocessed for the current epoch, as float32 in [-1, 1]."""
-        source = self.sources[index]
-        x, y = read_pair(source, self.direction, self.in_channels, self.out_channels)
+        x, y = self.read(index)
         if min(x.shape[:2]) < self.crop_size:
             raise DataError(
-                f"{source[0]}: the pair is {x.shape[1]}x{x.shape[0]}, smaller than "
+                f"{self.describe(index)}: the pair is {x.shape[1]}x{x.shape[0]}, smaller than "
                 f"crop_size={self.crop_size}. Use a smaller image size or larger images."
             )
         if self.jitter:
@@ -100,6 +99,14 @@ class PairDataset(keras.utils.PyDataset):
         else:
             x, y = pair_resize(x, y, self.crop_size, self.interpolation)
         return to_model_range(x), to_model_range(y)
+
+    def read(self, index):
+        """Pair `index` as uint8 (input, target) arrays, before any preprocessing."""
+        return read_pair(self.sources[index], self.direction, self.in_channels, self.out_channels)
+
+    def describe(self, index):
+        """Where pair `index` comes from, for error messages."""
+        return str(self.sources[index][0])
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -136,7 +136,7 @@ def read_pair(source, direction="AtoB", in_channels=3, out_channels=3):
         path = source[0]
         channels = max(in_channels, out_channels)
         x, y = split_side_by_side(read_image(path, channels), path, direction)
-        return _channels(x, in_channels, path), _channels(y, out_channels, path)
+        return convert_channels(x, in_channels), convert_channels(y, out_channels)
     a_path, b_path = source if direction == "AtoB" else source[::-1]
     x, y = read_image(a_path, in_channels), read_image(b_path, out_channels)
     if x.shape[:2] != y.shape[:2]:
@@ -147,8 +147,8 @@ def read_pair(source, direction="AtoB", in_channels=3, out_channels=3):
     return x, y
 
 
-def _channels(image, channels, path):
-    """Re-read a half with another channel count by the same Pillow rule."""
+def convert_channels(image, channels):
+    """A uint8 (H, W, C) array converted to `channels` by the module's Pillow rule."""
     if image.shape[-1] == channels:
         return image
     mode = MODES[image.shape[-1]]
