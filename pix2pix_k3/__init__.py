@@ -9,6 +9,7 @@ The paper's pieces, one module each:
 - `model`: `Pix2Pix`, trained with `fit`, and `build_pix2pix`.
 """
 
+import pix2pix_k3._backend  # noqa: F401  (first: fails clearly if the backend is missing)
 from pix2pix_k3.blocks import CDk, Ck
 from pix2pix_k3.discriminator import patchgan_discriminator, receptive_field
 from pix2pix_k3.generator import unet_generator

@@ -53,6 +53,21 @@ def receptive_field(model):
     return field
 
 
+def patch_grid(image_size, receptive_field=70):
+    """Side of D's grid of patch logits for square images (256 -> 30x30 for 70x70).
+
+    Each of the n strided 4x4 convolutions (padding 1) halves the side; the last two
+    4x4 convolutions have stride 1 and take one cell off each. The PixelGAN keeps it.
+    """
+    n_layers = n_layers_for(receptive_field)
+    if n_layers == 0:
+        return image_size
+    side = image_size
+    for _ in range(n_layers):
+        side = (side + 2 - 4) // 2 + 1
+    return side - 2
+
+
 def _patch_layers(n_layers, ndf, norm):
     """C64-C128-...: the first without norm, the last two with stride 1, then 1 channel."""
     layers = [Ck(ndf, norm="none", use_bias=True, padding=1, name=f"C{ndf}")]

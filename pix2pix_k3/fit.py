@@ -1,171 +1,224 @@
 """Train pix2pix: `KERAS_BACKEND=jax python -m pix2pix_k3.fit` (or tensorflow, torch).
 
-With no arguments it trains a small model on the embedded facade-like pairs, rendered
-on the fly from the seed (`pix2pix_k3.data.synthetic`; no download), for a few minutes on
-a laptop CPU, then writes the trained model and a picture of
-input | target | output for held-out pairs into a run folder. `--data FOLDER` trains on
-real pairs instead: a folder of A|B side-by-side images (the facades layout), or one with
-`A/` and `B/` subfolders; a sibling `test/` or `val/` folder gives the sample pairs.
-`--data facades` (or another name in `pix2pix_k3.data.download.DATASETS`) downloads that
-set once into the Keras cache and trains on its train/ split.
+With no arguments it trains a small model on the embedded facade-like pairs (rendered on
+the fly; no download) for a few minutes on a laptop CPU. `--data` trains on real pairs:
+a folder of A|B side-by-side images (the facades layout), one with `A/` and `B/`
+subfolders, or a dataset name (`facades`, ...) downloaded once into the Keras cache.
+`--preset facades` is the paper's facades recipe. Everything a run makes goes into its
+run folder (see `pix2pix_k3.run`); open its `index.html` to look at it, and continue a
+stopped run with `--resume --out <run folder>`.
 """
 
 import argparse
 import pathlib
+import sys
 import time
 
 import keras
-import numpy as np
-from PIL import Image
 
-from pix2pix_k3.data import DataError, PairDataset, SyntheticFacades, to_uint8
-from pix2pix_k3.data.download import DATASETS, dataset_folder
+from pix2pix_k3.callbacks import RunRecorder, StopOnNaN, linear_decay
+from pix2pix_k3.config import (
+    DEFAULTS,
+    GENERATORS,
+    NORMS,
+    PAPER,
+    PRESETS,
+    ConfigError,
+    check,
+    resolve,
+)
+from pix2pix_k3.data import DataError
+from pix2pix_k3.data.download import DATASETS
+from pix2pix_k3.data.splits import training_data
 from pix2pix_k3.discriminator import N_LAYERS
-from pix2pix_k3.generator import check_image_size, default_depth
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
 from pix2pix_k3.model import build_pix2pix
+from pix2pix_k3.run import RunError, RunFolder
+
+BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
+KEEP_ON_RESUME = {"out", "resume", "workers"}  # flags that may change when resuming
+
+OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
+    (
+        "--data",
+        str,
+        "folder of training pairs, or a dataset name "
+        f"({', '.join(DATASETS)}); default: embedded facade-like pairs",
+    ),
+    (
+        "--direction",
+        ("AtoB", "BtoA"),
+        "which half (or folder) is the input; default: the named dataset's, else AtoB",
+    ),
+    ("--image-size", int, "side of the images the model sees (a power of two times 1..)"),
+    ("--load-size", int, "resize to this before the random crop; default: image size * 286/256"),
+    ("--pairs", int, "pairs of the embedded dataset (without --data)"),
+    ("--epochs", int, "epochs at the full learning rate"),
+    ("--epochs-decay", int, "further epochs with the rate decaying linearly towards 0"),
+    ("--batch-size", int, "pairs per step"),
+    ("--lr", float, "Adam learning rate of G and of D"),
+    ("--beta1", float, "Adam beta_1"),
+    ("--lambda-l1", float, "weight of the L1 term"),
+    ("--loss", OBJECTIVES, "objective: the paper's Table 1 ablations"),
+    ("--generator", GENERATORS, "U-Net, or the encoder-decoder ablation (no skips)"),
+    ("--patch", tuple(N_LAYERS), "PatchGAN receptive field (1 is the PixelGAN)"),
+    ("--gan-mode", GAN_MODES, "GAN loss: cross-entropy (vanilla) or least squares"),
+    ("--norm", NORMS, "normalisation layers"),
+    ("--ngf", int, "generator width (filters of the first layer)"),
+    ("--ndf", int, "discriminator width"),
+    ("--seed", int, "seed of weights, data order, jitter and dropout"),
+    ("--save-every", int, "keep a checkpoint every N epochs (0: only the latest)"),
+    ("--samples", int, "validation pairs shown in each epoch's sample grid"),
+    ("--workers", int, "threads preparing batches"),
+]
+
+
+def build_parser(suppress=False):
+    """The argument parser; with `suppress`, only flags given on the command line appear."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pix2pix_k3.fit",
+        description="Train pix2pix. Defaults are sized for a laptop CPU; [paper: ...] gives "
+        "the paper's value where it differs.",
+        argument_default=argparse.SUPPRESS if suppress else None,
+    )
+    for flag, kind, text in OPTIONS:
+        key = flag[2:].replace("-", "_")
+        default = DEFAULTS[key]
+        text += f" (default: {default})" if default is not None else ""
+        text += f" [paper: {PAPER[key]}]" if key in PAPER else ""
+        if isinstance(kind, tuple):
+            parser.add_argument(flag, choices=kind, type=type(kind[0]), help=text)
+        else:
+            parser.add_argument(flag, type=kind, help=text)
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="the paper's recipe for a "
+        "dataset: facades = 200 epochs (100 + 100 decaying), batch 1, 286 -> 256 "
+        "jitter, BtoA; other flags override it",
+    )
+    parser.add_argument("--out", type=pathlib.Path, help="run folder (default: runs/<time>)")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from "
+        "its last completed epoch, with its saved configuration",
+    )
+    return parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m pix2pix_k3.fit",
-        description="Train pix2pix (CPU-sized defaults; paper values in brackets).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
-    parser.add_argument(
-        "--data",
-        default=None,
-        help=f"folder of training pairs, or a dataset name ({', '.join(DATASETS)}); "
-        "default: embedded facade-like pairs rendered on the fly",
-    )
-    parser.add_argument(
-        "--direction",
-        choices=("AtoB", "BtoA"),
-        default=None,
-        help="which half is the input (default: the named dataset's, else AtoB)",
-    )
-    parser.add_argument("--image-size", type=int, default=64, help="side of the images [256]")
-    parser.add_argument(
-        "--load-size",
-        type=int,
-        default=None,
-        help="resize before the random crop (default: image size * 286/256) [286 for 256]",
-    )
-    parser.add_argument(
-        "--pairs", type=int, default=256, help="embedded pairs to render (without --data)"
-    )
-    parser.add_argument("--epochs", type=int, default=10, help="passes over the pairs [200]")
-    parser.add_argument("--batch-size", type=int, default=4, help="pairs per step [1]")
-    parser.add_argument("--ngf", type=int, default=32, help="generator width [64]")
-    parser.add_argument("--ndf", type=int, default=32, help="discriminator width [64]")
-    parser.add_argument("--lambda-l1", type=float, default=100.0, help="weight of L1 [100]")
-    parser.add_argument("--loss", choices=OBJECTIVES, default="l1+cgan", help="objective")
-    parser.add_argument(
-        "--patch",
-        type=int,
-        choices=sorted(N_LAYERS),
-        default=70,
-        help="PatchGAN receptive field [70]",
-    )
-    parser.add_argument("--gan-mode", choices=GAN_MODES, default="vanilla", help="GAN loss")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data and weights")
-    parser.add_argument(
-        "--out", type=pathlib.Path, default=None, help="run folder (default: runs/<time>)"
-    )
-    return parser.parse_args(argv)
+    """(the full configuration, the set of keys given on the command line, out, resume)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    given = vars(build_parser(suppress=True).parse_args(argv))
+    args = vars(build_parser().parse_args(argv))
+    out, resume, preset = args.pop("out"), args.pop("resume"), args.pop("preset")
+    chosen = {key: value for key, value in given.items() if key in DEFAULTS}
+    config = resolve({**PRESETS.get(preset, {}), **chosen})
+    config["preset"] = preset
+    return config, set(chosen), out, resume
 
 
-def training_data(args):
-    """(fit's data keyword arguments, (sample inputs, sample targets), a description)."""
-    size = args.image_size
-    load_size = args.load_size or round(size * 286 / 256)
-    if args.data is None:
-        common = dict(direction=args.direction or "AtoB", crop_size=size, seed=args.seed)
-        train = SyntheticFacades(
-            args.pairs, batch_size=args.batch_size, load_size=load_size, **common
-        )
-        samples = SyntheticFacades(
-            4, split="val", batch_size=4, jitter=False, shuffle=False, **common
-        )[0]
-        return {"x": train}, samples, f"{args.pairs} embedded facade-like pairs"
-    folder, direction = resolve_data(args.data, args.direction)
-    common = dict(direction=direction, crop_size=size, seed=args.seed)
-    train = PairDataset.from_folder(
-        folder, batch_size=args.batch_size, load_size=load_size, **common
-    )
-    siblings = [folder.parent / name for name in ("val", "test")]
-    held_out = next((sibling for sibling in siblings if sibling.is_dir()), folder)
-    samples = PairDataset.from_folder(
-        held_out, batch_size=4, load_size=size, jitter=False, shuffle=False, **common
-    )[0]
-    return {"x": train}, samples, f"{len(train.sources)} pairs from {folder}"
-
-
-def resolve_data(data, direction):
-    """(training folder, direction) for `--data`: an existing folder or a dataset name."""
-    path = pathlib.Path(data)
-    if path.exists() or data not in DATASETS:
-        if not path.is_dir():
-            raise DataError(
-                f"--data {data}: no such folder, and not a dataset name ({', '.join(DATASETS)})."
-            )
-        return path, direction or "AtoB"
-    return dataset_folder(data) / "train", direction or DATASETS[data].direction
-
-
-def sample_grid(model, inputs, targets):
-    """Rows of input | target | output (eval mode) as one uint8 image."""
-    outputs = keras.ops.convert_to_numpy(model.translate(inputs, mode="eval"))
-    rows = [np.concatenate(triple, axis=1) for triple in zip(inputs, targets, outputs, strict=True)]
-    return Image.fromarray(to_uint8(np.concatenate(rows, axis=0)))
-
-
-def check_args(args):
-    """Refuse, before any work, settings that cannot make a model or a batch."""
+def main(argv=None, callbacks=()):
+    """The command line; `callbacks` are added to Keras' (a hook for tests and notebooks)."""
+    config, given, out, resume = parse_args(argv)
     try:
-        check_image_size(args.image_size, default_depth(args.image_size))
-    except ValueError as error:
-        raise DataError(f"--image-size: {error}") from None
-    if args.load_size is not None and args.load_size < args.image_size:
-        raise DataError(
-            f"--load-size {args.load_size} is smaller than --image-size {args.image_size}: "
-            "the random crop must fit inside the resized image."
-        )
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    try:
-        check_args(args)
-        run(args)
-    except DataError as error:
+        run, config = prepare(config, given, out, resume)
+        train(run, config, resume, callbacks)
+    except (ConfigError, DataError, RunError) as error:
         raise SystemExit(f"error: {error}") from None
 
 
-def run(args):
-    keras.utils.set_random_seed(args.seed)
-    train, (x_val, y_val), description = training_data(args)
-    out = args.out or pathlib.Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=True)
-    model = build_pix2pix(
-        args.image_size,
-        objective=args.loss,
-        receptive_field=args.patch,
-        ngf=args.ngf,
-        ndf=args.ndf,
-        lambda_l1=args.lambda_l1,
-        gan_mode=args.gan_mode,
-    )
-    model.compile()
-    print(
-        f"backend {keras.backend.backend()}: {description} at {args.image_size}px, "
-        f"{args.epochs} epochs, writing to {out}"
-    )
-    model.fit(**train, epochs=args.epochs, validation_data=(x_val, y_val), verbose=2)
+def prepare(config, given, out, resume):
+    """Check everything that can be checked before work; return (RunFolder, config)."""
+    if keras.backend.backend() not in BACKENDS:
+        raise ConfigError(
+            f"KERAS_BACKEND={keras.backend.backend()} cannot train pix2pix_k3; "
+            f"use one of {', '.join(BACKENDS)}."
+        )
+    if resume:
+        if out is None:
+            raise ConfigError("--resume needs --out: the folder of the run to continue.")
+        changed = sorted(given - KEEP_ON_RESUME)
+        if changed:
+            flags = ", ".join("--" + key.replace("_", "-") for key in changed)
+            raise ConfigError(
+                f"--resume continues the run as saved in {out / 'config.json'}; drop {flags} "
+                "(or start a new run in another --out)."
+            )
+        run = RunFolder(out)
+        run.prepare(resume=True)
+        return run, {**run.load_config(), **{key: config[key] for key in given}}
+    check(config, given)
+    run = RunFolder(out or pathlib.Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+    run.check_new()
+    return run, config
 
-    model.save(out / "pix2pix.keras")
-    sample_grid(model, x_val, y_val).save(out / "samples.png")
-    print(f"saved {out / 'pix2pix.keras'}; open {out / 'samples.png'} (input | target | output)")
+
+def train(run, config, resume=False, callbacks=()):
+    """Build (or restore) the model and data, then `Model.fit` with the run's callbacks."""
+    keras.utils.set_random_seed(config["seed"])
+    train_set, val_set, description = training_data(config)
+    run.prepare(resume=resume)
+    if resume and run.committed_epoch() > 0:
+        model, done = run.restore()
+    else:
+        run.save_config(config)
+        model, done = new_model(config), 0
+    run.trim_history(done)
+    train_set.set_epoch(done)
+    total = config["epochs"] + config["epochs_decay"]
+    samples = val_set.batch_of(config["samples"])
+    nan_guard = StopOnNaN()
+    print(
+        f"backend {keras.backend.backend()}: {description}, {config['image_size']}px, "
+        f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index} to watch)."
+    )
+    model.fit(
+        train_set,
+        epochs=total,
+        initial_epoch=done,
+        validation_data=val_set,
+        shuffle=False,  # the dataset draws its own order from (seed, epoch)
+        callbacks=[
+            keras.callbacks.LearningRateScheduler(
+                linear_decay(config["epochs"], config["epochs_decay"], config["lr"])
+            ),
+            nan_guard,
+            keras.callbacks.CSVLogger(run.history, append=True),
+            RunRecorder(run, config, samples),
+            *callbacks,
+        ],
+    )
+    if nan_guard.where:
+        epoch, batch, keys = nan_guard.where
+        raise RunError(
+            f"training stopped at epoch {epoch}, batch {batch}: {', '.join(keys)} became NaN or "
+            f"infinite. {run.latest} keeps the last good epoch. Try a lower --lr, "
+            "--gan-mode lsgan, or --norm instance, and check the data for blank images."
+        )
+    print(f"done: open {run.index} (samples, loss curves); the model is {run.latest}")
+    return model
+
+
+def new_model(config):
+    """The model a configuration describes, compiled with its optimizers."""
+    model = build_pix2pix(
+        config["image_size"],
+        objective=config["loss"],
+        receptive_field=config["patch"],
+        ngf=config["ngf"],
+        ndf=config["ndf"],
+        norm=config["norm"],
+        skips=config["generator"] == "unet",
+        lambda_l1=config["lambda_l1"],
+        gan_mode=config["gan_mode"],
+    )
+    model.compile(
+        g_optimizer=keras.optimizers.Adam(config["lr"], beta_1=config["beta1"]),
+        d_optimizer=keras.optimizers.Adam(config["lr"], beta_1=config["beta1"]),
+    )
+    return model
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""The README's first command: `python -m pix2pix_k3.fit` trains and leaves a run folder."""
+"""`python -m pix2pix_k3.fit`: the run folder, resume after a crash, refusals, flags."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -6,19 +12,40 @@ import pytest
 from PIL import Image
 
 from pix2pix_k3 import Pix2Pix
-from pix2pix_k3.fit import main, parse_args
+from pix2pix_k3.fit import OPTIONS, main, parse_args
 
-# A run small enough for a test: 32 px, narrow networks, one epoch.
-TINY_RUN = "--image-size 32 --epochs 1 --batch-size 2 --ngf 4 --ndf 4 --patch 16".split()
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# A run small enough for a test: 32 px, 8 embedded pairs, narrow networks, 16x16 patches.
+TINY_RUN = "--image-size 32 --pairs 8 --batch-size 2 --ngf 4 --ndf 4 --patch 16".split()
 
 
-def test_fit_writes_a_loadable_model_and_a_sample_picture(tmp_path, capsys):
-    main([*TINY_RUN, "--pairs", "4", "--out", str(tmp_path)])
-    model = keras.saving.load_model(tmp_path / "pix2pix.keras")
-    assert isinstance(model, Pix2Pix)
-    with Image.open(tmp_path / "samples.png") as picture:
-        assert picture.size == (3 * 32, 4 * 32)  # input | target | output, 4 held-out pairs
-    assert "samples.png" in capsys.readouterr().out
+def opens(path):
+    with Image.open(path) as picture:
+        picture.load()
+        return picture.size
+
+
+def test_a_run_folder_holds_every_artifact(tmp_path, capsys):
+    out = tmp_path / "run"
+    main([*TINY_RUN, "--epochs", "2", "--samples", "3", "--out", str(out)])
+
+    config = json.loads((out / "config.json").read_text())
+    assert config["image_size"] == 32 and config["epochs"] == 2 and config["load_size"] == 36
+    header, *rows = (out / "history.csv").read_text().splitlines()
+    assert len(rows) == 2
+    assert {"epoch", "g_gan", "g_l1", "d_loss", "val_g_l1", "learning_rate"} <= set(
+        header.split(",")
+    )
+    assert opens(out / "curves.png")[0] > 0
+    for epoch in (1, 2):
+        assert opens(out / "samples" / f"epoch_{epoch:03d}.png") == (3 * 32, 3 * 32)
+    assert isinstance(keras.saving.load_model(out / "checkpoints" / "latest.keras"), Pix2Pix)
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs"] == 2
+    page = (out / "index.html").read_text()
+    for source in ("curves.png", "samples/epoch_001.png", "samples/epoch_002.png"):
+        assert f'src="{source}"' in page
+    assert not list(out.rglob(".*partial*"))  # no temporary file left behind
+    assert str(out / "index.html") in capsys.readouterr().out
 
 
 def test_fit_trains_on_a_folder_of_side_by_side_pairs(tmp_path):
@@ -28,41 +55,150 @@ def test_fit_trains_on_a_folder_of_side_by_side_pairs(tmp_path):
     for i in range(4):
         Image.fromarray(rng.integers(0, 256, (40, 80, 3), dtype=np.uint8)).save(data / f"{i}.jpg")
     out = tmp_path / "run"
-    main([*TINY_RUN, "--data", str(data), "--direction", "BtoA", "--out", str(out)])
-    with Image.open(out / "samples.png") as picture:
-        assert picture.size == (3 * 32, 4 * 32)
+    flags = [*TINY_RUN[:2], *TINY_RUN[4:], "--epochs", "1"]  # all but --pairs
+    main([*flags, "--data", str(data), "--direction", "BtoA", "--out", str(out)])
+    assert opens(out / "samples" / "epoch_001.png") == (3 * 32, 4 * 32)
+    assert json.loads((out / "config.json").read_text())["direction"] == "BtoA"
 
 
-@pytest.mark.parametrize("data", ["no/such/folder", "faces"])
-def test_unusable_data_is_refused_in_one_line_before_any_work(tmp_path, data):
+def run_fit(args, backend_env, killer=None):
+    command = [sys.executable, "-m", "pix2pix_k3.fit"]
+    if killer:
+        command = [sys.executable, str(ROOT / "tests" / "fit_until_killed.py"), *killer]
+    return subprocess.run([*command, *args], env=backend_env, capture_output=True, text=True)
+
+
+@pytest.fixture
+def backend_env():
+    env = {**os.environ, "KERAS_BACKEND": keras.backend.backend(), "PYTHONPATH": str(ROOT)}
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def weights_of(path):
+    model = keras.saving.load_model(path)
+    return [keras.ops.convert_to_numpy(v) for v in [*model.weights, *model.optimizer.variables]]
+
+
+def test_resume_after_sigkill_mid_epoch_ends_with_the_uninterrupted_weights(tmp_path, backend_env):
+    """Killed in epoch 2 of 3 (the last one decaying the rate), then `--resume`d."""
+    flags = [*TINY_RUN, "--epochs", "2", "--epochs-decay", "1"]
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    assert run_fit([*flags, "--out", str(whole)], backend_env).returncode == 0
+    crash = run_fit([*flags, "--out", str(killed)], backend_env, killer=["2", "3"])
+    assert crash.returncode == -9, crash.stderr[-2000:]
+    assert json.loads((killed / "checkpoints" / "state.json").read_text())["epochs"] == 1
+    resumed = run_fit(["--resume", "--out", str(killed)], backend_env)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+
+    expected, got = (
+        weights_of(whole / "checkpoints/latest.keras"),
+        weights_of(killed / "checkpoints/latest.keras"),
+    )
+    assert len(expected) == len(got)
+    for a, b in zip(expected, got, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
+    assert (killed / "history.csv").read_text().count("\n") == 4  # header + 3 epochs
+
+
+class PoisonAt(keras.callbacks.Callback):
+    """Turns every weight into NaN before batch 1 of epoch 2."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            for variable in self.model.trainable_variables:
+                variable.assign(keras.ops.full(variable.shape, float("nan")))
+
+
+def test_a_nan_stops_training_with_advice_and_keeps_the_last_good_epoch(tmp_path):
     out = tmp_path / "run"
-    message = f"error: --data {data}: no such folder, and not a dataset name \\(facades, "
-    with pytest.raises(SystemExit, match=message):
-        main(["--data", data, "--out", str(out)])
-    assert not out.exists()
+    with pytest.raises(SystemExit, match="epoch 2, batch 1: .*NaN.* Try a lower --lr"):
+        main([*TINY_RUN, "--epochs", "3", "--out", str(out)], callbacks=[PoisonAt()])
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs"] == 1
+    model = keras.saving.load_model(out / "checkpoints" / "latest.keras")
+    assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
+
+
+def refusals(tmp_path):
+    """(flags, message) for every refusal `fit` makes before any work."""
+    pairs = tmp_path / "pairs"
+    pairs.mkdir()
+    Image.new("RGB", (80, 40)).save(pairs / "0.png")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    full = tmp_path / "full"
+    full.mkdir()
+    (full / "something").write_text("")
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "config.json").write_text("{}")
+    return [
+        (["--data", "no/such/folder"], "--data no/such/folder: no such folder, and not a dataset"),
+        (["--image-size", "100"], "--image-size: image_size=100 .* Nearest valid sizes: 64 or 128"),
+        (["--load-size", "60"], "--load-size 60 is smaller than --image-size 64"),
+        (["--loss", "l1", "--patch", "16"], "--loss l1 trains no discriminator, so --patch"),
+        (["--loss", "gan", "--lambda-l1", "10"], "--loss gan has no L1 term"),
+        (["--epochs", "0"], "nothing to train"),
+        (["--batch-size", "0"], "--batch-size must be positive"),
+        (["--beta1", "1"], r"--beta1 must be in \[0, 1\)"),
+        (["--image-size", "32", "--patch", "142"], "--patch 142 needs images of at least 48x48"),
+        (["--data", str(pairs), "--pairs", "8"], "--pairs sets the size of the embedded"),
+        (["--resume"], "--resume needs --out"),
+        (["--resume", "--out", str(tmp_path / "none")], "holds no run"),
+        (["--resume", "--out", str(saved), "--lr", "1"], "drop --lr"),
+        (["--out", str(full)], "is not empty. Pass --resume"),
+        (["--out", str(a_file)], "a file of that name exists"),
+        (["--out", str(a_file / "run")], "is not a writable folder"),
+    ]
+
+
+def test_every_refusal_is_one_line_before_any_work(tmp_path):
+    for flags, message in refusals(tmp_path):
+        before = sorted(tmp_path.rglob("*"))
+        with pytest.raises(SystemExit, match=f"^error: .*{message}") as refused:
+            needs_out = "--out" not in flags and flags != ["--resume"]
+            main([*flags, "--out", str(tmp_path / "new")] if needs_out else flags)
+        assert "\n" not in str(refused.value)
+        assert sorted(tmp_path.rglob("*")) == before, flags  # nothing created
+
+
+def test_help_lists_every_flag_with_paper_values(capsys):
+    with pytest.raises(SystemExit):
+        parse_args(["--help"])
+    text = capsys.readouterr().out
+    for flag in [option[0] for option in OPTIONS] + ["--preset", "--out", "--resume"]:
+        assert flag in text
+    assert "[paper: 256]" in text and "[paper: 100]" in text
 
 
 def test_defaults_are_cpu_sized_and_the_paper_objective():
-    args = parse_args([])
-    assert (args.image_size, args.loss, args.patch, args.lambda_l1) == (64, "l1+cgan", 70, 100.0)
+    config, given, out, resume = parse_args([])
+    assert (config["image_size"], config["loss"], config["patch"]) == (64, "l1+cgan", 70)
+    assert (config["lambda_l1"], config["lr"], config["beta1"]) == (100.0, 2e-4, 0.5)
+    assert given == set() and out is None and not resume
 
 
-@pytest.mark.parametrize("bad", [["--loss", "l2"], ["--patch", "69"]])
-def test_invalid_choices_are_refused_before_any_work(bad, capsys):
+def test_the_facades_preset_is_the_paper_recipe_and_flags_override_it():
+    config, given, *_ = parse_args(["--preset", "facades"])
+    expected = dict(data="facades", direction="BtoA", image_size=256, load_size=286, batch_size=1)
+    assert {key: config[key] for key in expected} == expected
+    assert (config["epochs"], config["epochs_decay"], config["ngf"]) == (100, 100, 64)
+    assert given == set()
+    config, given, *_ = parse_args(["--preset", "facades", "--epochs", "5"])
+    assert config["epochs"] == 5 and config["epochs_decay"] == 100 and given == {"epochs"}
+
+
+@pytest.mark.parametrize("bad", [["--loss", "l2"], ["--patch", "69"], ["--norm", "layer"]])
+def test_invalid_choices_are_refused_by_the_parser(bad, capsys):
     with pytest.raises(SystemExit):
         parse_args(bad)
     assert "invalid choice" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(
-    ("flags", "message"),
-    [
-        (["--image-size", "100"], "--image-size: image_size=100 .* Nearest valid sizes: 64 or 128"),
-        (["--image-size", "64", "--load-size", "60"], "--load-size 60 is smaller than"),
-    ],
-)
-def test_sizes_that_cannot_work_are_refused_before_any_work(tmp_path, flags, message):
-    out = tmp_path / "run"
-    with pytest.raises(SystemExit, match=f"error: {message}"):
-        main([*flags, "--out", str(out)])
-    assert not out.exists()
+def test_a_missing_backend_is_named_with_the_install_command():
+    backend = keras.backend.backend()
+    code = f"import sys; sys.modules[{backend!r}] = None; import pix2pix_k3"
+    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert f"set to the {backend} backend" in result.stderr and "pip install" in result.stderr

@@ -80,8 +80,7 @@ class PairDataset(keras.utils.PyDataset):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} of a dataset of {len(self)} batches")
         chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        inputs, targets = zip(*(self.pair(int(i)) for i in chosen), strict=True)
-        return np.stack(inputs), np.stack(targets)
+        return self._stack(chosen)
 
     def pair(self, index):
         """Pair `index`, preprocessed for the current epoch, as float32 in [-1, 1]."""
@@ -100,6 +99,14 @@ class PairDataset(keras.utils.PyDataset):
             x, y = pair_resize(x, y, self.crop_size, self.interpolation)
         return to_model_range(x), to_model_range(y)
 
+    def batch_of(self, count):
+        """The first `count` pairs in the current order as one (inputs, targets) batch."""
+        return self._stack(self.order[:count])
+
+    def _stack(self, indices):
+        inputs, targets = zip(*(self.pair(int(i)) for i in indices), strict=True)
+        return np.stack(inputs), np.stack(targets)
+
     def read(self, index):
         """Pair `index` as uint8 (input, target) arrays, before any preprocessing."""
         return read_pair(self.sources[index], self.direction, self.in_channels, self.out_channels)
@@ -107,6 +114,11 @@ class PairDataset(keras.utils.PyDataset):
     def describe(self, index):
         """Where pair `index` comes from, for error messages."""
         return str(self.sources[index][0])
+
+    def set_epoch(self, epoch):
+        """Continue from `epoch` (0-based) with its order and jitter, as a resumed run does."""
+        self.epoch = int(epoch)
+        self.order = self._order()
 
     def on_epoch_end(self):
         self.epoch += 1

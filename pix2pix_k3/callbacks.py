@@ -1,0 +1,75 @@
+"""Keras callbacks `fit` trains with: the paper's learning-rate decay, a NaN guard, and the
+run folder's per-epoch record (checkpoint, sample grid, loss curves, index.html)."""
+
+import math
+
+import keras
+
+from pix2pix_k3 import report
+
+
+def linear_decay(epochs, epochs_decay, lr):
+    """The schedule of the paper's PyTorch reference, for `keras.callbacks.LearningRateScheduler`.
+
+    `lr` for the first `epochs` epochs, then a linear decay over `epochs_decay` more:
+    in 0-based epoch e the rate is lr * (1 - max(0, e + 1 - epochs) / (epochs_decay + 1)),
+    so the last epoch trains at lr / (epochs_decay + 1), not at 0.
+    """
+
+    def schedule(epoch, current=None):
+        return lr * (1.0 - max(0, epoch + 1 - epochs) / (epochs_decay + 1))
+
+    return schedule
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop at the first batch whose losses are not finite, and remember where.
+
+    Keras' `TerminateOnNaN` watches a `loss` key, which a GAN's logs do not have: here
+    every logged value is checked. `fit` turns `where` into advice for the user.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.where = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = sorted(key for key, value in (logs or {}).items() if not _finite(value))
+        if bad and self.where is None:
+            self.where = (self.epoch + 1, batch + 1, bad)
+            self.model.stop_training = True
+
+
+def _finite(value):
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """After each epoch: commit the checkpoint, then draw samples, curves and index.html.
+
+    Nothing is written for an epoch whose logs are not finite, so the last committed
+    checkpoint is always a usable model. Must follow `CSVLogger` in the callback list.
+    """
+
+    def __init__(self, run, config, samples):
+        super().__init__()
+        self.run, self.config, self.samples = run, config, samples
+        self.total = config["epochs"] + config["epochs_decay"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not all(_finite(value) for value in (logs or {}).values()):
+            return
+        done = epoch + 1
+        every = self.config["save_every"]
+        keep = done == self.total or (every > 0 and done % every == 0)
+        self.run.commit(self.model, done, keep=keep)
+        report.save_png(report.sample_grid(self.model, *self.samples), self.run.sample_grid(done))
+        report.plot_curves(report.read_history(self.run.history), self.run.curves)
+        report.write_run_index(self.run, self.config, done)

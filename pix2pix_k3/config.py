@@ -1,0 +1,146 @@
+"""A training run's configuration: defaults, the paper's values, presets, and the rules.
+
+A configuration is a plain dict of JSON values (what `fit` writes to `config.json`), so a
+run can be rebuilt, resumed or compared from its folder alone. `fit`'s flags are these
+keys with dashes; `PAPER` holds the paper's value where it differs from the CPU-sized
+default, for the `--help` text.
+"""
+
+from pix2pix_k3.discriminator import N_LAYERS, patch_grid
+from pix2pix_k3.generator import check_image_size, default_depth
+from pix2pix_k3.losses import GAN_MODES, OBJECTIVES, objective
+
+GENERATORS = ("unet", "encoder-decoder")
+NORMS = ("batch", "instance")
+DIRECTIONS = ("AtoB", "BtoA")
+
+DEFAULTS = {
+    "data": None,
+    "direction": None,
+    "image_size": 64,
+    "load_size": None,
+    "pairs": 256,
+    "epochs": 10,
+    "epochs_decay": 0,
+    "batch_size": 4,
+    "lr": 2e-4,
+    "beta1": 0.5,
+    "lambda_l1": 100.0,
+    "loss": "l1+cgan",
+    "generator": "unet",
+    "patch": 70,
+    "gan_mode": "vanilla",
+    "norm": "batch",
+    "ngf": 32,
+    "ndf": 32,
+    "seed": 0,
+    "save_every": 10,
+    "samples": 4,
+    "workers": 1,
+}
+
+# Section 4 and the appendix of the paper (and the PyTorch reference where it is silent).
+PAPER = {
+    "image_size": 256,
+    "load_size": 286,
+    "epochs": 100,
+    "epochs_decay": 100,
+    "batch_size": 1,
+    "ngf": 64,
+    "ndf": 64,
+}
+
+PRESETS = {
+    # Facades: 400 training pairs, 200 epochs (100 constant + 100 decaying), batch 1,
+    # jitter 286 -> 256 with mirroring, label map -> photo (BtoA).
+    "facades": {**PAPER, "data": "facades", "direction": "BtoA", "save_every": 50},
+}
+
+
+class ConfigError(ValueError):
+    """A setting, or a combination of settings, that cannot work; the message says why."""
+
+
+def resolve(config):
+    """`config` with derived values filled in (the load size from the image size)."""
+    config = {**DEFAULTS, **config}
+    if config["load_size"] is None:
+        config["load_size"] = round(config["image_size"] * 286 / 256)
+    return config
+
+
+def check(config, given=()):
+    """Raise `ConfigError` for the first setting that cannot work.
+
+    `given` names the settings the user chose explicitly: settings that the chosen
+    objective ignores are refused only then (a default is never an error).
+    """
+    positive = ("image_size", "load_size", "batch_size", "lr", "ngf", "ndf", "samples")
+    for key in positive:
+        if config[key] <= 0:
+            raise ConfigError(f"--{_flag(key)} must be positive (got {config[key]}).")
+    for key in ("epochs", "epochs_decay", "lambda_l1", "save_every", "pairs", "workers"):
+        if config[key] < 0:
+            raise ConfigError(f"--{_flag(key)} must not be negative (got {config[key]}).")
+    if config["epochs"] + config["epochs_decay"] == 0:
+        raise ConfigError("--epochs and --epochs-decay are both 0: there is nothing to train.")
+    if not 0 <= config["beta1"] < 1:
+        raise ConfigError(f"--beta1 must be in [0, 1) (got {config['beta1']}).")
+    if config["load_size"] < config["image_size"]:
+        raise ConfigError(
+            f"--load-size {config['load_size']} is smaller than --image-size "
+            f"{config['image_size']}: the random crop must fit inside the resized image."
+        )
+    choices = {
+        "loss": OBJECTIVES,
+        "gan_mode": GAN_MODES,
+        "generator": GENERATORS,
+        "norm": NORMS,
+        "patch": tuple(N_LAYERS),
+    }
+    for key, allowed in choices.items():
+        if config[key] not in allowed:
+            raise ConfigError(f"--{_flag(key)} must be one of {_listed(allowed)}.")
+    if config["direction"] not in (None, *DIRECTIONS):
+        raise ConfigError(f"--direction must be one of {_listed(DIRECTIONS)}.")
+    _check_sizes(config)
+    _check_objective(config, set(given))
+    if config["data"] is not None and "pairs" in given:
+        raise ConfigError("--pairs sets the size of the embedded dataset; drop it with --data.")
+
+
+def _check_sizes(config):
+    size = config["image_size"]
+    try:
+        check_image_size(size, default_depth(size))
+    except ValueError as error:
+        raise ConfigError(f"--image-size: {error}") from None
+    if objective(config["loss"]).uses_gan and patch_grid(size, config["patch"]) < 1:
+        smallest = next(s for s in range(1, 1024) if patch_grid(s, config["patch"]) >= 1)
+        raise ConfigError(
+            f"--patch {config['patch']} needs images of at least {smallest}x{smallest} "
+            f"pixels; --image-size {size} leaves no patch. Use a smaller --patch."
+        )
+
+
+def _check_objective(config, given):
+    terms = objective(config["loss"])
+    if not terms.uses_gan:
+        ignored = sorted(given & {"patch", "gan_mode", "ndf"})
+        if ignored:
+            raise ConfigError(
+                f"--loss {config['loss']} trains no discriminator, so "
+                f"{', '.join('--' + _flag(key) for key in ignored)} would do nothing."
+            )
+    if not terms.uses_l1 and "lambda_l1" in given:
+        raise ConfigError(
+            f"--loss {config['loss']} has no L1 term, so --lambda-l1 would do nothing."
+        )
+
+
+def _flag(key):
+    return key.replace("_", "-")
+
+
+def _listed(values):
+    return ", ".join(str(value) for value in values)

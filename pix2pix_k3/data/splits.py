@@ -1,0 +1,78 @@
+"""Which pairs a run trains, validates and is evaluated on, from its configuration.
+
+`data` is None (the embedded facade-like pairs), a folder, or a dataset name. A folder
+is the training split; its held-out split is a sibling `val/` or `test/` folder (in that
+order for validation, the reverse for evaluation). A dataset name means its `train/`
+folder in the Keras cache, and the dataset's own direction unless one is given.
+"""
+
+import pathlib
+
+from pix2pix_k3.data.dataset import PairDataset
+from pix2pix_k3.data.download import DATASETS, dataset_folder
+from pix2pix_k3.data.images import DataError
+from pix2pix_k3.data.synthetic import SyntheticFacades
+
+EMBEDDED_HELD_OUT = 32  # pairs of the embedded val and test splits
+
+
+def training_folder(data, direction=None):
+    """(training folder, direction) for `--data`: an existing folder or a dataset name."""
+    path = pathlib.Path(data)
+    if path.exists() or data not in DATASETS:
+        if not path.is_dir():
+            raise DataError(
+                f"--data {data}: no such folder, and not a dataset name ({', '.join(DATASETS)})."
+            )
+        return path, direction or "AtoB"
+    return dataset_folder(data) / "train", direction or DATASETS[data].direction
+
+
+def held_out_folder(train_folder, order=("val", "test")):
+    """The first sibling of `train_folder` named in `order` that exists, else None."""
+    siblings = [train_folder.parent / name for name in order]
+    return next((sibling for sibling in siblings if sibling.is_dir()), None)
+
+
+def training_data(config):
+    """(training set, validation set, description) as `PairDataset`s for `config`."""
+    size, seed = config["image_size"], config["seed"]
+    common = dict(crop_size=size, seed=seed, workers=config["workers"])
+    held_out = dict(crop_size=size, seed=seed, batch_size=config["batch_size"], jitter=False)
+    held_out["shuffle"] = False
+    if config["data"] is None:
+        direction = config["direction"] or "AtoB"
+        train = SyntheticFacades(
+            config["pairs"],
+            batch_size=config["batch_size"],
+            load_size=config["load_size"],
+            direction=direction,
+            **common,
+        )
+        val = SyntheticFacades(EMBEDDED_HELD_OUT, split="val", direction=direction, **held_out)
+        return train, val, f"{config['pairs']} embedded facade-like pairs"
+    folder, direction = training_folder(config["data"], config["direction"])
+    train = PairDataset.from_folder(
+        folder,
+        batch_size=config["batch_size"],
+        load_size=config["load_size"],
+        direction=direction,
+        **common,
+    )
+    val_folder = held_out_folder(folder) or folder
+    val = PairDataset.from_folder(val_folder, direction=direction, **held_out)
+    return train, val, f"{len(train.sources)} pairs from {folder} ({direction})"
+
+
+def evaluation_data(config, data=None, batch_size=8):
+    """The held-out pairs to evaluate a run on: `data` if given, else the run's test split."""
+    size, seed = config["image_size"], config["seed"]
+    options = dict(crop_size=size, seed=seed, batch_size=batch_size, jitter=False, shuffle=False)
+    source = data if data is not None else config["data"]
+    if source is None or source == "embedded":
+        direction = config["direction"] or "AtoB"
+        return SyntheticFacades(EMBEDDED_HELD_OUT, split="test", direction=direction, **options)
+    folder, direction = training_folder(source, config["direction"])
+    if data is None or source in DATASETS:
+        folder = held_out_folder(folder, ("test", "val")) or folder
+    return PairDataset.from_folder(folder, direction=direction, **options)

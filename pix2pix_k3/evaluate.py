@@ -1,0 +1,117 @@
+"""Measure a trained model: `python -m pix2pix_k3.evaluate MODEL [--data ...]`.
+
+Translates every pair of a held-out set (no jitter, resized to the model's size) and
+reports L1, PSNR and SSIM against the targets (`pix2pix_k3.metrics`): mean and standard
+deviation over the pairs, as a table and as JSON (with the per-pair values).
+
+The held-out set: `--data` (a folder, a dataset name, or `embedded`), else the run's own
+test split: the embedded dataset's test split, the sibling `test/` (or `val/`) folder of
+the run's training folder, or a named dataset's `test/`. A bare `.keras` file without
+`--data` is evaluated on the embedded test split.
+"""
+
+import argparse
+import pathlib
+
+import keras
+import numpy as np
+
+from pix2pix_k3 import checkpoint
+from pix2pix_k3.data import DataError
+from pix2pix_k3.data.splits import evaluation_data
+from pix2pix_k3.metrics import MEASURES
+from pix2pix_k3.run import RunError, write_json
+
+LABELS = {"l1": "L1 (in [-1, 1])", "psnr": "PSNR (dB)", "ssim": "SSIM"}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m pix2pix_k3.evaluate", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("model", type=pathlib.Path, help="a .keras file or a run folder")
+    parser.add_argument(
+        "--data",
+        help="held-out pairs: a folder, a dataset name, or 'embedded' (default: the "
+        "run's test split)",
+    )
+    parser.add_argument("--direction", choices=("AtoB", "BtoA"), help="override the direction")
+    parser.add_argument(
+        "--mode",
+        choices=("eval", "paper"),
+        default="eval",
+        help="eval: deterministic inference (default); paper: dropout and batch statistics on",
+    )
+    parser.add_argument(
+        "--json",
+        type=pathlib.Path,
+        help="where to write the results (default: "
+        "<run>/evaluation.json, or evaluation.json here for a .keras file)",
+    )
+    parser.add_argument("--batch-size", type=int, default=8, help="pairs per forward pass")
+    return parser.parse_args(argv)
+
+
+def evaluate(model, dataset, mode="eval"):
+    """{measure: per-pair values} of `model` on a `PairDataset`."""
+    values = {name: [] for name in MEASURES}
+    for index in range(len(dataset)):
+        inputs, targets = dataset[index]
+        outputs = keras.ops.convert_to_numpy(model.translate(inputs, mode=mode))
+        for name, measure in MEASURES.items():
+            values[name].extend(np.atleast_1d(measure(outputs, targets)).tolist())
+    return values
+
+
+def summary(values):
+    return {
+        name: {"mean": float(np.mean(v)), "std": float(np.std(v))} for name, v in values.items()
+    }
+
+
+def table(results):
+    lines = [f"{'measure':<18}{'mean':>10}{'std':>10}"]
+    for name, stats in results["measures"].items():
+        lines.append(f"{LABELS[name]:<18}{stats['mean']:>10.4f}{stats['std']:>10.4f}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        results = run(args)
+    except (DataError, RunError) as error:
+        raise SystemExit(f"error: {error}") from None
+    print(f"{results['model']} on {results['data']} ({results['pairs']} pairs, {args.mode} mode)")
+    print(table(results))
+    print(f"written to {results['json']}")
+
+
+def run(args):
+    model, config = checkpoint.load(args.model)
+    size, _, _ = checkpoint.image_shape(model)
+    config = {"data": None, "direction": None, "seed": 0, **(config or {}), "image_size": size}
+    if args.direction:
+        config["direction"] = args.direction
+    dataset = evaluation_data(config, args.data, batch_size=args.batch_size)
+    values = evaluate(model, dataset, args.mode)
+    where = getattr(dataset, "split", None)
+    data = f"embedded {where} split" if where else str(pathlib.Path(dataset.describe(0)).parent)
+    default_json = args.model / "evaluation.json" if args.model.is_dir() else "evaluation.json"
+    results = {
+        "model": str(args.model),
+        "data": data,
+        "direction": dataset.direction,
+        "pairs": len(dataset.sources),
+        "mode": args.mode,
+        "backend": keras.backend.backend(),
+        "measures": summary(values),
+        "per_pair": values,
+        "json": str(args.json or default_json),
+    }
+    write_json(pathlib.Path(results["json"]), results)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Translate images with a trained model: `python -m pix2pix_k3.translate MODEL INPUT --out DIR`.
+
+MODEL is a `.keras` file or a run folder; INPUT an image or a folder of images (files
+that are not images are skipped). Each output is written as `DIR/<name>.png`.
+
+Size policy: the model works at one size (its image size). Each input is resized to it
+(bicubic) and the output is resized back to the input's own size, so outputs line up
+with inputs; `--model-size` keeps the outputs at the model's size instead.
+
+`--direction AtoB|BtoA` reads each input as an A|B side-by-side pair (the training
+layout): the input half is translated, and with `--side-by-side` the other half is
+shown as the target (input | output | target). `--mode paper` keeps dropout and batch
+statistics on at test time, as the paper does; `--mode eval` (default) is deterministic.
+"""
+
+import argparse
+import pathlib
+
+import keras
+import numpy as np
+from PIL import Image
+
+from pix2pix_k3 import checkpoint, report
+from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
+from pix2pix_k3.data.images import IMAGE_SUFFIXES, split_side_by_side
+from pix2pix_k3.data.jitter import resize
+from pix2pix_k3.run import RunError
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m pix2pix_k3.translate", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("model", type=pathlib.Path, help="a .keras file or a run folder")
+    parser.add_argument("input", type=pathlib.Path, help="an image, or a folder of images")
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="folder for the outputs")
+    parser.add_argument(
+        "--mode",
+        choices=("eval", "paper"),
+        default="eval",
+        help="eval: no dropout, moving statistics (default); paper: dropout and batch "
+        "statistics at test time, as in the paper",
+    )
+    parser.add_argument(
+        "--direction",
+        choices=("AtoB", "BtoA"),
+        help="inputs are A|B side-by-side pairs; translate this direction's input half",
+    )
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="write input | output (| target) instead of the output alone",
+    )
+    parser.add_argument(
+        "--model-size", action="store_true", help="keep outputs at the model's size"
+    )
+    parser.add_argument("--html", action="store_true", help="also write DIR/index.html")
+    parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
+    return parser.parse_args(argv)
+
+
+def image_files(path):
+    """The image files to translate: `path` itself, or the images in folder `path`."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(f"{path}: no such image or folder.")
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise DataError(f"{path}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}).")
+    return files
+
+
+def load_input(path, direction, channels):
+    """(input uint8, target uint8 or None) read from `path` by the direction rule."""
+    if direction is None:
+        return read_image(path, channels), None
+    return split_side_by_side(read_image(path, channels), path, direction)
+
+
+def translate_batch(model, images, size, mode):
+    """uint8 outputs (at the model's size) for uint8 inputs of any size."""
+    batch = np.stack([to_model_range(resize(image, size)) for image in images])
+    return to_uint8(keras.ops.convert_to_numpy(model.translate(batch, mode=mode)))
+
+
+def picture(source, output, target, side_by_side=False, model_size=False):
+    """What is written for one input: the output, or input | output (| target)."""
+    if not model_size:
+        output = _resize(output, source)
+    if not side_by_side:
+        return output
+    parts = [source, output] + ([target] if target is not None else [])
+    return np.concatenate([_rgb(_resize(part, output)) for part in parts], axis=1)
+
+
+def _rgb(image):
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+
+
+def _resize(image, like):
+    """`image` resized (bicubic) to the height and width of `like`."""
+    height, width = like.shape[:2]
+    if image.shape[:2] == (height, width):
+        return image
+    mode = "L" if image.shape[-1] == 1 else "RGB"
+    resized = Image.fromarray(image.squeeze(-1) if mode == "L" else image, mode).resize(
+        (width, height), Image.Resampling.BICUBIC
+    )
+    return np.asarray(resized).reshape(height, width, image.shape[-1])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        written = run(args)
+    except (DataError, RunError) as error:
+        raise SystemExit(f"error: {error}") from None
+    where = args.out / "index.html" if args.html else args.out
+    print(f"translated {len(written)} image(s) into {args.out}; open {where}")
+
+
+def run(args):
+    model, _ = checkpoint.load(args.model)
+    size, in_channels, _ = checkpoint.image_shape(model)
+    files = image_files(args.input)
+    args.out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for start in range(0, len(files), args.batch_size):
+        chunk = files[start : start + args.batch_size]
+        pairs = [load_input(path, args.direction, in_channels) for path in chunk]
+        outputs = translate_batch(model, [source for source, _ in pairs], size, args.mode)
+        for path, (source, target), output in zip(chunk, pairs, outputs, strict=True):
+            result = picture(source, output, target, args.side_by_side, args.model_size)
+            name = args.out / f"{path.stem}.png"
+            report.save_png(result, name)
+            written.append(name)
+    if args.html:
+        body = "".join(report.figure(path.name, path.stem) for path in written)
+        report.write_page(args.out / "index.html", f"translations by {args.model}", body)
+    return written
+
+
+if __name__ == "__main__":
+    main()
