@@ -19,6 +19,7 @@ import keras
 from pix2pix_k3.callbacks import RunRecorder, StopOnNaN, linear_decay
 from pix2pix_k3.config import (
     DEFAULTS,
+    DIRECTIONS,
     GENERATORS,
     NORMS,
     PAPER,
@@ -47,10 +48,10 @@ OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
     ),
     (
         "--direction",
-        ("AtoB", "BtoA"),
+        DIRECTIONS,
         "which half (or folder) is the input; default: the named dataset's, else AtoB",
     ),
-    ("--image-size", int, "side of the images the model sees (a power of two times 1..)"),
+    ("--image-size", int, "side of the square images the model sees: a power of two"),
     ("--load-size", int, "resize to this before the random crop; default: image size * 286/256"),
     ("--pairs", int, "pairs of the embedded dataset (without --data)"),
     ("--epochs", int, "epochs at the full learning rate"),

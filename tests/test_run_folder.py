@@ -1,0 +1,83 @@
+"""The run folder's commits, the learning-rate schedule and the NaN guard, in isolation."""
+
+import json
+
+import numpy as np
+import pytest
+from helpers import to_numpy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pix2pix_k3 import build_pix2pix
+from pix2pix_k3.callbacks import StopOnNaN, linear_decay
+from pix2pix_k3.run import RunFolder, replace_atomically
+
+
+@given(epochs=st.integers(0, 300), decay=st.integers(0, 300), epoch=st.integers(0, 700))
+def test_linear_decay_is_the_reference_rule(epochs, decay, epoch):
+    rate = linear_decay(epochs, decay, 2e-4)(epoch)
+    expected = 2e-4 * (1 - max(0, epoch + 1 - epochs) / (decay + 1))
+    assert rate == pytest.approx(expected)
+    if epoch < epochs:
+        assert rate == 2e-4
+
+
+def test_linear_decay_for_the_facades_recipe():
+    schedule = linear_decay(100, 100, 2e-4)
+    assert [schedule(e) for e in (0, 99)] == [2e-4, 2e-4]
+    assert schedule(100) == pytest.approx(2e-4 * 100 / 101)
+    assert schedule(199) == pytest.approx(2e-4 / 101)  # the last epoch, never exactly 0
+
+
+def test_stop_on_nan_watches_every_logged_value():
+    class Model:
+        stop_training = False
+
+    guard = StopOnNaN()
+    guard.set_model(Model())
+    guard.on_epoch_begin(4)
+    guard.on_train_batch_end(0, {"g_loss": 1.0, "d_loss": 0.5})
+    assert guard.where is None and not guard.model.stop_training
+    guard.on_train_batch_end(6, {"g_loss": 1.0, "d_loss": float("inf"), "g_l1": float("nan")})
+    assert guard.where == (5, 7, ["d_loss", "g_l1"]) and guard.model.stop_training
+
+
+def test_a_failed_write_leaves_neither_a_partial_file_nor_a_changed_target(tmp_path):
+    target = tmp_path / "latest.json"
+    target.write_text("old")
+
+    def crash(path):
+        path.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        replace_atomically(target, crash)
+    assert target.read_text() == "old" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_commits_keep_periodic_checkpoints_and_drop_the_others(tmp_path):
+    run = RunFolder(tmp_path / "run")
+    run.prepare()
+    model = build_pix2pix(32, ngf=4, ndf=4, receptive_field=16)
+    model.compile()
+    for epoch, keep in [(1, False), (2, True), (3, False), (4, False)]:
+        run.commit(model, epoch, keep=keep)
+    names = sorted(path.name for path in run.checkpoints.iterdir())
+    assert names == [
+        "epoch_002.keras", "epoch_004.keras", "latest.keras", "rng_002.npz", "rng_004.npz",
+        "state.json",
+    ]  # fmt: skip
+    assert run.committed_epoch() == 4
+    state = json.loads((run.checkpoints / "state.json").read_text())
+    assert state["checkpoint"] == "epoch_004.keras"
+    restored, epochs = run.restore()
+    assert epochs == 4
+    for a, b in zip(model.weights, restored.weights, strict=True):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_history_rows_past_the_committed_epoch_are_dropped(tmp_path):
+    run = RunFolder(tmp_path)
+    run.history.write_text("epoch,g_l1\n0,0.5\n1,0.4\n2,0.3\n")
+    run.trim_history(2)
+    assert run.history.read_text() == "epoch,g_l1\n0,0.5\n1,0.4\n"
