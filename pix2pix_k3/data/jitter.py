@@ -49,7 +49,8 @@ def pair_jitter(a, b, seed, load_size=286, crop_size=256, flip=True, interpolati
     """Resize both images to `load_size`, crop the same window, mirror both or neither.
 
     Args:
-        a, b: uint8 arrays (H, W, C) of the same height and width (channels may differ).
+        a: a uint8 array (H, W, C), e.g. the input.
+        b: a uint8 array of the same height and width as `a` (its channels may differ).
         seed: an int or a `numpy.random.SeedSequence`-compatible value; the same seed
             gives the same result on any machine and backend.
 

@@ -1,0 +1,128 @@
+"""Render the generated pages of the documentation site: tutorials and the CLI reference.
+
+    python scripts/render_docs.py [NAME ...]    # the CLI reference, then tutorials (default: all)
+    python scripts/render_docs.py --cli-only    # the CLI reference alone (seconds)
+
+The CLI reference (`docs/cli.md`) is each program's `--help`, so it cannot drift from the
+code.
+
+Each notebook runs top to bottom in a fresh kernel (nbclient) with the current
+KERAS_BACKEND, and its executed form is written as Markdown to
+`docs/tutorials/<name>.md`, with its figures in `docs/tutorials/<name>_files/`. The pages
+are committed, so the site builds without executing anything. The first line of each page
+records a hash of the notebook's cells (their sources, not their outputs):
+`tests/test_docs.py` checks that every page is in sync with its notebook.
+"""
+
+import argparse
+import hashlib
+import json
+import pathlib
+import shutil
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
+PROGRAMS = ("fit", "translate", "evaluate")
+MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest} -->"
+TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
+
+
+def source_hash(notebook_path):
+    """sha256 of the cells' types and sources: changes when the notebook's text changes."""
+    cells = json.loads(pathlib.Path(notebook_path).read_text())["cells"]
+    text = json.dumps([(cell["cell_type"], "".join(cell["source"])) for cell in cells])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def recorded_hash(page_path):
+    """The hash a rendered page was made from (None if the page has no marker)."""
+    first = pathlib.Path(page_path).read_text().split("\n", 1)[0]
+    return first.rsplit("source hash ", 1)[-1].split(" ")[0] if "source hash" in first else None
+
+
+def execute(notebook_path, timeout=TIMEOUT_S):
+    """The notebook, executed in a fresh kernel started in the tutorials folder."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(pathlib.Path(notebook_path).parent)}},
+    )
+    client.execute()
+    return notebook
+
+
+def render(notebook_path):
+    """Execute one notebook and write its page and figures; return the seconds it took."""
+    from nbconvert import MarkdownExporter
+
+    name = pathlib.Path(notebook_path).stem
+    start = time.perf_counter()
+    notebook = execute(notebook_path)
+    seconds = time.perf_counter() - start
+    files = f"{name}_files"
+    body, resources = MarkdownExporter().from_notebook_node(
+        notebook, resources={"output_files_dir": files}
+    )
+    figures = PAGES / files
+    shutil.rmtree(figures, ignore_errors=True)
+    for relative, data in resources["outputs"].items():
+        target = PAGES / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    marker = MARKER.format(name=name, digest=source_hash(notebook_path))
+    (PAGES / f"{name}.md").write_text(f"{marker}\n\n{body.strip()}\n")
+    return seconds
+
+
+def cli_reference():
+    """The text of docs/cli.md: the --help of every program, at a fixed width."""
+    import contextlib
+    import importlib
+    import io
+    import os
+
+    os.environ["COLUMNS"] = "100"
+    sections = [
+        "# Command-line reference\n",
+        "Generated from the programs' own `--help` by `python scripts/render_docs.py`.",
+        "Every program takes `KERAS_BACKEND=jax|tensorflow|torch` from the environment.\n",
+    ]
+    for program in PROGRAMS:
+        module = importlib.import_module(f"pix2pix_k3.{program}")
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+            module.parse_args(["--help"])
+        sections.append(
+            f"## `python -m pix2pix_k3.{program}`\n\n```text\n{text.getvalue().rstrip()}\n```\n"
+        )
+    return "\n".join(sections)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="notebook names without .ipynb (default: all)")
+    parser.add_argument("--cli-only", action="store_true", help="render only docs/cli.md")
+    args = parser.parse_args()
+    (ROOT / "docs" / "cli.md").write_text(cli_reference())
+    print("docs/cli.md: written")
+    if args.cli_only:
+        return 0
+    paths = [TUTORIALS / f"{name}.ipynb" for name in args.names] or sorted(
+        TUTORIALS.glob("*.ipynb")
+    )
+    PAGES.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        seconds = render(path)
+        print(f"{path.name}: executed in {seconds:.0f} s -> docs/tutorials/{path.stem}.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

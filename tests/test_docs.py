@@ -1,0 +1,97 @@
+"""The documentation: notebooks run, rendered pages are in sync, the site builds strictly.
+
+Notebooks execute under one backend in CI (tensorflow, the fastest on a CPU); set
+PIX2PIX_NOTEBOOKS_ALL_BACKENDS=1 to execute them under every backend's run.
+"""
+
+import contextlib
+import importlib.util
+import io
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import keras
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "tutorials").glob("*.ipynb"))
+NOTEBOOK_BACKEND = "tensorflow"
+
+
+def load_renderer():
+    spec = importlib.util.spec_from_file_location("render_docs", ROOT / "scripts/render_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+render_docs = load_renderer()
+
+
+def test_there_are_tutorials():
+    assert NOTEBOOKS, "tutorials/ holds no notebook"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_each_rendered_page_is_in_sync_with_its_notebook(notebook):
+    page = ROOT / "docs" / "tutorials" / f"{notebook.stem}.md"
+    assert page.is_file(), f"{page} is missing: run python scripts/render_docs.py {notebook.stem}"
+    assert render_docs.recorded_hash(page) == render_docs.source_hash(notebook), (
+        f"{page} was rendered from another version of {notebook.name}: "
+        f"run python scripts/render_docs.py {notebook.stem}"
+    )
+    nav = (ROOT / "mkdocs.yml").read_text()
+    assert f"tutorials/{notebook.stem}.md" in nav, f"{notebook.stem} is not in mkdocs.yml's nav"
+
+
+@pytest.mark.parametrize("program", render_docs.PROGRAMS)
+def test_the_cli_reference_lists_every_flag(program):
+    module = importlib.import_module(f"pix2pix_k3.{program}")
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
+        module.parse_args(["--help"])
+    flags = set(re.findall(r"--[a-z0-9][a-z0-9-]*", text.getvalue()))
+    reference = (ROOT / "docs" / "cli.md").read_text()
+    missing = sorted(flag for flag in flags if flag not in reference)
+    assert not missing, f"docs/cli.md lacks {missing}: run python scripts/render_docs.py --cli-only"
+
+
+def test_every_relative_link_and_image_in_the_docs_exists():
+    broken = []
+    for page in (ROOT / "docs").rglob("*.md"):
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            if not path.exists():
+                broken.append(f"{page.relative_to(ROOT)} -> {target}")
+    assert not broken, broken
+
+
+def test_the_site_builds_with_no_warnings(tmp_path):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "site" / "tutorials" / "01_paired_data" / "index.html").is_file()
+
+
+runs_notebooks = keras.backend.backend() == NOTEBOOK_BACKEND or os.environ.get(
+    "PIX2PIX_NOTEBOOKS_ALL_BACKENDS"
+)
+
+
+@pytest.mark.skipif(not runs_notebooks, reason=f"notebooks run under {NOTEBOOK_BACKEND} in CI")
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_each_notebook_executes_without_error(notebook):
+    pytest.importorskip("nbclient")
+    render_docs.execute(notebook)
