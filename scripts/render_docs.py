@@ -58,13 +58,25 @@ def execute(notebook_path, timeout=TIMEOUT_S):
     return notebook
 
 
+def without_stderr(notebook):
+    """The notebook without stderr outputs: backends' start-up logs are noise on a page."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [
+                output
+                for output in cell.outputs
+                if not (output.output_type == "stream" and output.name == "stderr")
+            ]
+    return notebook
+
+
 def render(notebook_path):
     """Execute one notebook and write its page and figures; return the seconds it took."""
     from nbconvert import MarkdownExporter
 
     name = pathlib.Path(notebook_path).stem
     start = time.perf_counter()
-    notebook = execute(notebook_path)
+    notebook = without_stderr(execute(notebook_path))
     seconds = time.perf_counter() - start
     files = f"{name}_files"
     body, resources = MarkdownExporter().from_notebook_node(
