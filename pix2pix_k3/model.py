@@ -79,7 +79,7 @@ class OptimizerPair:
 
 
 @functools.cache
-def _step_module():
+def step_module():
     """The backend's train/test step module, chosen by the running Keras backend (once)."""
     return importlib.import_module(f"pix2pix_k3.steps.{keras.backend.backend()}")
 
@@ -256,10 +256,10 @@ class Pix2Pix(keras.Model):
     # --- backend-specific mechanics --------------------------------------------------
 
     def train_step(self, *args):
-        return _step_module().train_step(self, *args)
+        return step_module().train_step(self, *args)
 
     def test_step(self, *args):
-        return _step_module().test_step(self, *args)
+        return step_module().test_step(self, *args)
 
     # --- saving ----------------------------------------------------------------------
 

@@ -32,13 +32,13 @@ def sample_grid(model, inputs, targets, mode="eval"):
     """Rows of input | target | output as one uint8 PIL image (inputs in [-1, 1])."""
     outputs = keras.ops.convert_to_numpy(model.translate(inputs, mode=mode))
     rows = [
-        np.concatenate([_rgb(x), _rgb(y), _rgb(z)], axis=1)
+        np.concatenate([to_rgb(x), to_rgb(y), to_rgb(z)], axis=1)
         for x, y, z in zip(inputs, targets, outputs, strict=True)
     ]
     return Image.fromarray(to_uint8(np.concatenate(rows, axis=0)))
 
 
-def _rgb(image):
+def to_rgb(image):
     """Grayscale shown as gray RGB, so inputs and outputs of any channel count line up."""
     return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3]
 

@@ -30,6 +30,8 @@ import shutil
 import keras
 import numpy as np
 
+from pix2pix_k3.model import step_module
+
 STATE = "state.json"
 
 
@@ -123,8 +125,8 @@ class RunFolder:
 
     def committed_epoch(self):
         """The number of completed epochs (0 when none was committed)."""
-        state = self.checkpoints / STATE
-        return json.loads(state.read_text())["epochs"] if state.is_file() else 0
+        state = self._state()
+        return state["epochs"] if state else 0
 
     def commit(self, model, epoch, keep=False):
         """Save the model after `epoch` (1-based) and make it the resumable state."""
@@ -175,24 +177,11 @@ def random_state(model):
         f"seed_{i}": keras.ops.convert_to_numpy(variable.value)
         for i, variable in enumerate(_seed_variables(model))
     }
-    if keras.backend.backend() == "torch":
-        import torch
-
-        state["torch_cpu"] = torch.get_rng_state().numpy()
-        if torch.cuda.is_available():
-            for i, cuda in enumerate(torch.cuda.get_rng_state_all()):
-                state[f"torch_cuda{i:02d}"] = cuda.numpy()
-    return state
+    return {**state, **step_module().global_random_state()}
 
 
 def set_random_state(model, state):
     """Put back what `random_state` returned."""
     for i, variable in enumerate(_seed_variables(model)):
         variable.assign(state[f"seed_{i}"])
-    if keras.backend.backend() == "torch":
-        import torch
-
-        torch.set_rng_state(torch.from_numpy(state["torch_cpu"]))
-        cuda = [torch.from_numpy(state[key]) for key in sorted(state) if "cuda" in key]
-        if cuda and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(cuda)
+    step_module().set_global_random_state(state)

@@ -91,11 +91,7 @@ def picture(source, output, target, side_by_side=False, model_size=False):
     if not side_by_side:
         return output
     parts = [source, output] + ([target] if target is not None else [])
-    return np.concatenate([_rgb(_resize(part, output)) for part in parts], axis=1)
-
-
-def _rgb(image):
-    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    return np.concatenate([report.to_rgb(_resize(part, output)) for part in parts], axis=1)
 
 
 def _resize(image, like):

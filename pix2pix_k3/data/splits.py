@@ -38,8 +38,9 @@ def training_data(config):
     """(training set, validation set, description) as `PairDataset`s for `config`."""
     size, seed = config["image_size"], config["seed"]
     common = dict(crop_size=size, seed=seed, workers=config["workers"])
-    held_out = dict(crop_size=size, seed=seed, batch_size=config["batch_size"], jitter=False)
-    held_out["shuffle"] = False
+    held_out = dict(
+        crop_size=size, seed=seed, batch_size=config["batch_size"], jitter=False, shuffle=False
+    )
     if config["data"] is None:
         direction = config["direction"] or "AtoB"
         train = SyntheticFacades(

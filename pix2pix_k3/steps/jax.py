@@ -148,3 +148,13 @@ def test_step(model, state, data):
         terms = model.evaluation_terms(inputs, targets)
     logs, metrics_values = record(model, metrics_values, terms)
     return logs, (trainable, non_trainable, metrics_values)
+
+
+def global_random_state():
+    """Arrays of the backend's global random state that a step draws from: none here,
+    every draw comes from the model's seed generators."""
+    return {}
+
+
+def set_global_random_state(state):
+    """Put back what `global_random_state` returned (nothing to do here)."""

@@ -48,3 +48,13 @@ def train_step(model, data):
 def test_step(model, data):
     inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
     return model.record(model.evaluation_terms(inputs, targets))
+
+
+def global_random_state():
+    """Arrays of the backend's global random state that a step draws from: none here,
+    every draw comes from the model's seed generators."""
+    return {}
+
+
+def set_global_random_state(state):
+    """Put back what `global_random_state` returned (nothing to do here)."""

@@ -63,3 +63,20 @@ def test_step(model, data):
     inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
     with torch.no_grad():
         return model.record(model.evaluation_terms(inputs, targets))
+
+
+def global_random_state():
+    """torch's global generators: Keras' unseeded dropout draws its masks from them."""
+    state = {"torch_cpu": torch.get_rng_state().numpy()}
+    if torch.cuda.is_available():
+        for i, cuda in enumerate(torch.cuda.get_rng_state_all()):
+            state[f"torch_cuda{i:02d}"] = cuda.numpy()
+    return state
+
+
+def set_global_random_state(state):
+    """Put back what `global_random_state` returned."""
+    torch.set_rng_state(torch.from_numpy(state["torch_cpu"]))
+    cuda = [torch.from_numpy(state[key]) for key in sorted(state) if "cuda" in key]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
