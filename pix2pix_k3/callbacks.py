@@ -6,6 +6,7 @@ import math
 import keras
 
 from pix2pix_k3 import report
+from pix2pix_k3.config import total_epochs
 
 
 def linear_decay(epochs, epochs_decay, lr):
@@ -61,7 +62,7 @@ class RunRecorder(keras.callbacks.Callback):
     def __init__(self, run, config, samples):
         super().__init__()
         self.run, self.config, self.samples = run, config, samples
-        self.total = config["epochs"] + config["epochs_decay"]
+        self.total = total_epochs(config)
 
     def on_epoch_end(self, epoch, logs=None):
         if not all(_finite(value) for value in (logs or {}).values()):

@@ -69,6 +69,11 @@ def resolve(config):
     return config
 
 
+def total_epochs(config):
+    """Epochs at the full learning rate plus the decaying ones."""
+    return config["epochs"] + config["epochs_decay"]
+
+
 def check(config, given=()):
     """Raise `ConfigError` for the first setting that cannot work.
 
@@ -82,7 +87,7 @@ def check(config, given=()):
     for key in ("epochs", "epochs_decay", "lambda_l1", "save_every", "pairs", "workers"):
         if config[key] < 0:
             raise ConfigError(f"--{_flag(key)} must not be negative (got {config[key]}).")
-    if config["epochs"] + config["epochs_decay"] == 0:
+    if total_epochs(config) == 0:
         raise ConfigError("--epochs and --epochs-decay are both 0: there is nothing to train.")
     if not 0 <= config["beta1"] < 1:
         raise ConfigError(f"--beta1 must be in [0, 1) (got {config['beta1']}).")

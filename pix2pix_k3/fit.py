@@ -27,6 +27,7 @@ from pix2pix_k3.config import (
     ConfigError,
     check,
     resolve,
+    total_epochs,
 )
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.download import DATASETS
@@ -168,7 +169,7 @@ def train(run, config, resume=False, callbacks=()):
         model, done = new_model(config), 0
     run.trim_history(done)
     train_set.set_epoch(done)
-    total = config["epochs"] + config["epochs_decay"]
+    total = total_epochs(config)
     samples = val_set.batch_of(config["samples"])
     nan_guard = StopOnNaN()
     print(

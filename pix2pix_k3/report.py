@@ -15,6 +15,7 @@ import matplotlib.ticker
 import numpy as np
 from PIL import Image
 
+from pix2pix_k3.config import total_epochs
 from pix2pix_k3.data import to_uint8
 from pix2pix_k3.run import replace_atomically
 
@@ -114,7 +115,7 @@ def write_run_index(run, config, epochs_done):
     grids = [run.sample_grid(epoch) for epoch in range(epochs_done, 0, -1)]
     width = 3 * config["image_size"] * max(1, 256 // config["image_size"])  # small ones enlarged
     body = (
-        f"<p>{epochs_done} of {config['epochs'] + config['epochs_decay']} epochs done. "
+        f"<p>{epochs_done} of {total_epochs(config)} epochs done. "
         'Model: <a href="checkpoints/latest.keras">checkpoints/latest.keras</a>; '
         'logs: <a href="history.csv">history.csv</a>.</p>'
         + figure(run.curves.name, "losses by epoch")
