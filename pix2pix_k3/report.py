@@ -10,17 +10,14 @@ import json
 import math
 
 import keras
-import matplotlib
 import matplotlib.ticker
 import numpy as np
+from matplotlib.figure import Figure
 from PIL import Image
 
 from pix2pix_k3.config import total_epochs
 from pix2pix_k3.data import to_uint8
 from pix2pix_k3.run import replace_atomically
-
-matplotlib.use("Agg")  # files only, no window: works on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 CURVES = (  # (panel title, training key, validation key)
     ("generator: GAN term", "g_gan", "val_g_gan"),
@@ -71,7 +68,10 @@ def _float(text):
 def plot_curves(history, path):
     """One panel per loss present in `history`, training and validation, by epoch."""
     panels = [panel for panel in CURVES if panel[1] in history]
-    figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3), squeeze=False)
+    # A bare Figure, not pyplot: it needs no display and leaves the caller's
+    # matplotlib backend (a notebook's inline one, say) alone.
+    figure = Figure(figsize=(4 * len(panels), 3))
+    axes = figure.subplots(1, len(panels), squeeze=False)
     epochs = [int(epoch) + 1 for epoch in history["epoch"]]
     for axis, (title, train, val) in zip(axes[0], panels, strict=True):
         axis.plot(epochs, history[train], marker=".", label="training")
@@ -82,7 +82,6 @@ def plot_curves(history, path):
         axis.legend()
     figure.tight_layout()
     replace_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=80))
-    plt.close(figure)
 
 
 PAGE = """<!doctype html>
