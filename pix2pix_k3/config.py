@@ -13,6 +13,7 @@ from pix2pix_k3.losses import GAN_MODES, OBJECTIVES, objective
 GENERATORS = ("unet", "encoder-decoder")
 NORMS = ("batch", "instance")
 DIRECTIONS = ("AtoB", "BtoA")
+VERBOSITY = (0, 1, 2)  # Keras' fit: silent, progress bar, one line per epoch
 
 DEFAULTS = {
     "data": None,
@@ -37,6 +38,7 @@ DEFAULTS = {
     "save_every": 10,
     "samples": 4,
     "workers": 1,
+    "verbose": 1,
 }
 
 # Section 4 and the appendix of the paper (and the PyTorch reference where it is silent).
@@ -87,6 +89,8 @@ def check(config, given=()):
     for key in ("epochs", "epochs_decay", "lambda_l1", "save_every", "pairs", "workers"):
         if config[key] < 0:
             raise ConfigError(f"--{_flag(key)} must not be negative (got {config[key]}).")
+    if config["verbose"] not in VERBOSITY:
+        raise ConfigError(f"--verbose must be one of {_listed(VERBOSITY)}.")
     if total_epochs(config) == 0:
         raise ConfigError("--epochs and --epochs-decay are both 0: there is nothing to train.")
     if not 0 <= config["beta1"] < 1:

@@ -24,6 +24,7 @@ from pix2pix_k3.config import (
     NORMS,
     PAPER,
     PRESETS,
+    VERBOSITY,
     ConfigError,
     check,
     resolve,
@@ -38,7 +39,7 @@ from pix2pix_k3.model import build_pix2pix
 from pix2pix_k3.run import RunError, RunFolder
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
-KEEP_ON_RESUME = {"out", "resume", "workers"}  # flags that may change when resuming
+KEEP_ON_RESUME = {"out", "resume", "workers", "verbose"}  # flags that may change when resuming
 
 OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
     (
@@ -72,6 +73,7 @@ OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
     ("--save-every", int, "keep a checkpoint every N epochs (0: only the latest)"),
     ("--samples", int, "validation pairs shown in each epoch's sample grid"),
     ("--workers", int, "threads preparing batches"),
+    ("--verbose", VERBOSITY, "progress: 0 silent, 1 a progress bar, 2 one line per epoch (logs)"),
 ]
 
 
@@ -182,6 +184,7 @@ def train(run, config, resume=False, callbacks=()):
         initial_epoch=done,
         validation_data=val_set,
         shuffle=False,  # the dataset draws its own order from (seed, epoch)
+        verbose=config.get("verbose", 1),  # runs saved before --verbose existed lack it
         callbacks=[
             keras.callbacks.LearningRateScheduler(
                 linear_decay(config["epochs"], config["epochs_decay"], config["lr"])

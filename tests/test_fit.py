@@ -188,7 +188,17 @@ def test_the_facades_preset_is_the_paper_recipe_and_flags_override_it():
     assert config["epochs"] == 5 and config["epochs_decay"] == 100 and given == {"epochs"}
 
 
-@pytest.mark.parametrize("bad", [["--loss", "l2"], ["--patch", "69"], ["--norm", "layer"]])
+def test_verbose_2_logs_one_line_per_epoch_and_no_progress_bar(tmp_path, capsys):
+    main([*TINY_RUN, "--epochs", "2", "--verbose", "2", "--out", str(tmp_path / "run")])
+    printed = capsys.readouterr().out
+    assert "\u2501" not in printed  # the progress bar's character
+    assert sum("val_g_l1" in line for line in printed.splitlines()) == 2
+
+
+BAD_CHOICES = [["--loss", "l2"], ["--patch", "69"], ["--norm", "layer"], ["--verbose", "3"]]
+
+
+@pytest.mark.parametrize("bad", BAD_CHOICES)
 def test_invalid_choices_are_refused_by_the_parser(bad, capsys):
     with pytest.raises(SystemExit):
         parse_args(bad)
@@ -202,3 +212,14 @@ def test_a_missing_backend_is_named_with_the_install_command():
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert f"set to the {backend} backend" in result.stderr and "pip install" in result.stderr
+
+
+def test_importing_the_cli_leaves_the_matplotlib_backend_alone():
+    """A notebook that imports `fit` must keep its inline figures (a regression: report.py
+    once called matplotlib.use("Agg") at import)."""
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import pix2pix_k3.fit, pix2pix_k3.report; "
+        "print(matplotlib.get_backend())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "svg"
