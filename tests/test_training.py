@@ -172,6 +172,18 @@ def test_unconditional_gan_objective_trains_an_unconditional_discriminator():
     assert history["g_loss"] == pytest.approx(history["g_gan"])  # no L1 term
 
 
+def test_train_and_test_on_batch_take_numpy_arrays():
+    """A regression: on torch, train_on_batch does not convert NumPy batches as fit does."""
+    model = build_pix2pix(SIZE, ngf=4, ndf=4, receptive_field=16)
+    model.compile()
+    x, y = random_images(7, BATCH, SIZE, 3), random_images(8, BATCH, SIZE, 3)
+    trained = model.train_on_batch(x, y, return_dict=True)
+    tested = model.test_on_batch(x, y, return_dict=True)
+    assert set(trained) == set(tested) >= {"g_loss", "d_loss"}
+    assert all(np.isfinite(float(value)) for value in [*trained.values(), *tested.values()])
+    assert int(to_numpy(model.d_optimizer.iterations)) == 1
+
+
 def test_l1_loss_falls_on_a_fixed_batch():
     keras.utils.set_random_seed(0)
     model = build_pix2pix(SIZE, ngf=8, ndf=8, receptive_field=16, dropout=0.0)

@@ -51,8 +51,15 @@ def generator_step(model, inputs, targets, fake):
     return {name: value.detach() for name, value in terms.items()}
 
 
-def train_step(model, data):
+def tensors(data):
+    """(inputs, targets) as torch tensors: `fit` converts NumPy batches, `train_on_batch`
+    and `test_on_batch` on this backend do not."""
     inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    return keras.ops.convert_to_tensor(inputs), keras.ops.convert_to_tensor(targets)
+
+
+def train_step(model, data):
+    inputs, targets = tensors(data)
     fake = generator_forward(model, inputs)
     terms = discriminator_step(model, inputs, targets, fake) if model.loss_terms.uses_gan else {}
     terms.update(generator_step(model, inputs, targets, fake))
@@ -60,7 +67,7 @@ def train_step(model, data):
 
 
 def test_step(model, data):
-    inputs, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+    inputs, targets = tensors(data)
     with torch.no_grad():
         return model.record(model.evaluation_terms(inputs, targets))
 
