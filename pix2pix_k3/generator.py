@@ -53,6 +53,8 @@ def unet_generator(
     dropout=0.5,
     depth=None,
     name=None,
+    *,
+    innermost_norm=False,
 ):
     """Build the pix2pix generator as a functional `keras.Model`.
 
@@ -65,6 +67,9 @@ def unet_generator(
         skips: True for the U-Net; False for the paper's encoder-decoder ablation.
         dropout: rate of the CD-blocks (0.5 in the paper; 0 turns them into C-blocks).
         depth: number of downsamplings; default takes the image to 1x1 (256 -> 8).
+        innermost_norm: put the norm on the innermost encoder layer too, as the paper's
+            v1/v2 appendix did before its v3 errata removed it; for studying that bug
+            (the reference-check suite's mutants use it), never for training.
 
     Returns:
         A `keras.Model` mapping `(N, S, S, in_channels)` in [-1, 1] to
@@ -97,7 +102,7 @@ def unet_generator(
     x = inputs
     encoded = []
     for i, width in enumerate(widths):
-        unnormed = i == 0 or i == depth - 1
+        unnormed = i == 0 or (i == depth - 1 and not innermost_norm)
         x = Ck(
             width,
             norm="none" if unnormed else norm,

@@ -2,10 +2,15 @@
 
 The suite runs once per Keras backend (`KERAS_BACKEND=jax|tensorflow|torch`); see
 `scripts/test`. Environment settings must come before the first `import keras`.
+
+`--impl module:adapter` (or PIX2PIX_IMPL) points the specification tests in
+`tests/spec/` at another pix2pix implementation; the tests about pix2pix_k3's own
+internals are then not collected at all.
 """
 
 import os
 import pathlib
+import sys
 
 CACHE = pathlib.Path(__file__).resolve().parent.parent / ".cache"
 # JAX compilation dominates small tests; a persistent cache makes reruns cheap.
@@ -14,9 +19,10 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
+
+SPEC = pathlib.Path(__file__).resolve().parent / "spec"
 
 # No deadline: the first example of a JAX test includes its compilation.
 settings.register_profile(
@@ -29,12 +35,34 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pix2pix"))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--impl",
+        default=os.environ.get("PIX2PIX_IMPL"),
+        help="run the specification tests (tests/spec) against this adapter, "
+        "module:attribute or file.py:attribute; default: pix2pix_k3's own "
+        "(env: PIX2PIX_IMPL)",
+    )
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Under --impl only the specification tests are collected."""
+    if config.getoption("impl") and collection_path.is_file():
+        return SPEC not in collection_path.resolve().parents
+    return None
+
+
 def pytest_report_header(config):
+    if config.getoption("impl"):
+        return f"specification tests against --impl {config.getoption('impl')}"
+    import keras
+
     return f"keras {keras.__version__}, backend {keras.backend.backend()}"
 
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
     """Each test starts with a clean Keras session (layer-name counters, seeds)."""
-    keras.backend.clear_session()
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
     yield
