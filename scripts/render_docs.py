@@ -59,14 +59,22 @@ def execute(notebook_path, timeout=TIMEOUT_S):
 
 
 def without_stderr(notebook):
-    """The notebook without stderr outputs: backends' start-up logs are noise on a page."""
+    """The notebook without stderr outputs (backends' start-up logs are noise on a page),
+    and with the stdout pieces they interrupted joined again into one block."""
     for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = [
-                output
-                for output in cell.outputs
-                if not (output.output_type == "stream" and output.name == "stderr")
-            ]
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            stream = output.output_type == "stream"
+            if stream and output.name == "stderr":
+                continue
+            previous = kept[-1] if kept else None
+            if stream and previous is not None and previous.output_type == "stream":
+                previous.text += output.text
+            else:
+                kept.append(output)
+        cell.outputs = kept
     return notebook
 
 
