@@ -16,13 +16,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "spec"))
 from keras_adapter import Pix2PixK3, Trainer, numpy  # noqa: E402
 
 from pix2pix_k3 import Pix2Pix, build_pix2pix, patchgan_discriminator, unet_generator  # noqa: E402
-from pix2pix_k3.data.jitter import jitter_draw, resize  # noqa: E402
+from pix2pix_k3.data.jitter import apply_draw, jitter_draw  # noqa: E402
 from pix2pix_k3.losses import sigmoid_cross_entropy  # noqa: E402
-
-
-def crop(image, load_size, crop_size, top, left, mirrored):
-    image = resize(image, load_size)[top : top + crop_size, left : left + crop_size]
-    return image[:, ::-1] if mirrored else image
 
 
 class IndependentCrop(Pix2PixK3):
@@ -33,8 +28,8 @@ class IndependentCrop(Pix2PixK3):
         top, left, mirrored = jitter_draw(seed, *sizes)
         other_top, other_left, _ = jitter_draw(seed + 1, *sizes)
         return (
-            crop(input_image, *sizes, top, left, mirrored),
-            crop(target_image, *sizes, other_top, other_left, mirrored),
+            apply_draw(input_image, (top, left, mirrored), *sizes),
+            apply_draw(target_image, (other_top, other_left, mirrored), *sizes),
         )
 
 
@@ -46,8 +41,8 @@ class IndependentFlip(Pix2PixK3):
         top, left, mirrored = jitter_draw(seed, *sizes)
         other = bool(np.random.default_rng([seed, 1]).integers(0, 2))
         return (
-            crop(input_image, *sizes, top, left, mirrored),
-            crop(target_image, *sizes, top, left, other),
+            apply_draw(input_image, (top, left, mirrored), *sizes),
+            apply_draw(target_image, (top, left, other), *sizes),
         )
 
 
@@ -57,7 +52,9 @@ class NoMirror(Pix2PixK3):
     def jitter(self, input_image, target_image, seed):
         sizes = (self.load_size, self.crop_size)
         top, left, _ = jitter_draw(seed, *sizes)
-        return tuple(crop(image, *sizes, top, left, False) for image in (input_image, target_image))
+        return tuple(
+            apply_draw(image, (top, left, False), *sizes) for image in (input_image, target_image)
+        )
 
 
 class CentreCrop(Pix2PixK3):
@@ -68,7 +65,8 @@ class CentreCrop(Pix2PixK3):
         _, _, mirrored = jitter_draw(seed, *sizes)
         middle = (self.load_size - self.crop_size) // 2
         return tuple(
-            crop(image, *sizes, middle, middle, mirrored) for image in (input_image, target_image)
+            apply_draw(image, (middle, middle, mirrored), *sizes)
+            for image in (input_image, target_image)
         )
 
 

@@ -59,13 +59,15 @@ def pair_jitter(a, b, seed, load_size=286, crop_size=256, flip=True, interpolati
     """
     if a.shape[:2] != b.shape[:2]:
         raise ValueError(f"a pair must share its size; got {a.shape[:2]} and {b.shape[:2]}.")
-    top, left, mirrored = jitter_draw(seed, load_size, crop_size, flip)
-    window = (slice(top, top + crop_size), slice(left, left + crop_size))
-    out = []
-    for image in (a, b):
-        image = resize(image, load_size, interpolation)[window]
-        out.append(np.ascontiguousarray(image[:, ::-1] if mirrored else image))
-    return tuple(out)
+    draw = jitter_draw(seed, load_size, crop_size, flip)
+    return tuple(apply_draw(image, draw, load_size, crop_size, interpolation) for image in (a, b))
+
+
+def apply_draw(image, draw, load_size=286, crop_size=256, interpolation="bicubic"):
+    """One image resized, cropped and mirrored as the draw `(top, left, mirrored)` says."""
+    top, left, mirrored = draw
+    image = resize(image, load_size, interpolation)[top : top + crop_size, left : left + crop_size]
+    return np.ascontiguousarray(image[:, ::-1] if mirrored else image)
 
 
 def pair_resize(a, b, size, interpolation="bicubic"):

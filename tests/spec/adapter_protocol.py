@@ -78,7 +78,6 @@ CAPABILITIES = {
     "objectives": ("generator", "run_generator", "discriminator", "run_discriminator"),
     "training": ("trainer",),
 }
-ENV = "PIX2PIX_IMPL"
 DEFAULT = "keras_adapter:Pix2PixK3"
 
 
