@@ -12,7 +12,7 @@ import math
 
 import keras
 
-from pix2pix_k3.blocks import NORMS, CDk, Ck, check_choice, weight_init
+from pix2pix_k3.blocks import NORMS, CDk, Ck, Conv2DTranspose, check_choice, weight_init
 
 MAX_WIDTH_FACTOR = 8  # widths grow ngf, 2ngf, 4ngf, 8ngf and stay at 8ngf
 DROPOUT_LAYERS = 3  # CD512-CD512-CD512
@@ -120,7 +120,7 @@ def unet_generator(
         if skips:
             x = keras.layers.Concatenate(name=f"skip{depth - 1 - j}")([x, encoded[depth - 2 - j]])
 
-    outputs = keras.layers.Conv2DTranspose(
+    outputs = Conv2DTranspose(
         out_channels,
         4,
         strides=2,

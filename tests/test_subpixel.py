@@ -1,0 +1,110 @@
+"""The sub-pixel transposed convolution: the same function, weights and files as Keras'.
+
+`pix2pix_k3.blocks.Conv2DTranspose` replaces Keras' own in the decoder
+because it trains several times faster on JAX. These tests hold it to exact
+equivalence, on every backend: outputs, gradients (through a training update) and
+saved weights.
+"""
+
+import keras
+import numpy as np
+import pytest
+from helpers import to_numpy
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pix2pix_k3 import blocks
+from pix2pix_k3.blocks import Conv2DTranspose as SubPixel
+
+TOLERANCE = 1e-5  # float32 sums in another order
+
+
+def twins(input_shape, filters, use_bias=True, activation=None, seed=0):
+    """Keras' Conv2DTranspose and ours, holding the same weights."""
+    options = dict(strides=2, padding="same", use_bias=use_bias, activation=activation)
+    reference = keras.layers.Conv2DTranspose(filters, 4, **options)
+    subpixel = SubPixel(filters, 4, **options)
+    rng = np.random.default_rng(seed)
+    for layer in (reference, subpixel):
+        layer.build(input_shape)
+    weights = [rng.normal(0, 0.5, w.shape).astype("float32") for w in reference.get_weights()]
+    reference.set_weights(weights)
+    subpixel.set_weights(weights)
+    return reference, subpixel
+
+
+@given(
+    batch=st.integers(1, 2),
+    height=st.integers(1, 6),
+    width=st.integers(1, 6),
+    in_channels=st.integers(1, 5),
+    filters=st.integers(1, 5),
+    use_bias=st.booleans(),
+    activation=st.sampled_from([None, "tanh"]),
+    seed=st.integers(0, 2**16),
+)
+def test_subpixel_form_equals_conv2d_transpose(
+    batch, height, width, in_channels, filters, use_bias, activation, seed
+):
+    shape = (batch, height, width, in_channels)
+    reference, subpixel = twins(shape, filters, use_bias, activation, seed)
+    x = np.random.default_rng(seed + 1).normal(size=shape).astype("float32")
+    expected = to_numpy(reference(x))
+    assert expected.shape == (batch, 2 * height, 2 * width, filters)
+    np.testing.assert_allclose(to_numpy(subpixel.subpixel_call(x)), expected, atol=TOLERANCE)
+    np.testing.assert_allclose(to_numpy(subpixel(x)), expected, atol=TOLERANCE)
+
+
+def one_update(layer, x, y):
+    """The layer's weights after one SGD step on the squared error (gradients, compared)."""
+    model = keras.Sequential([keras.Input(x.shape[1:]), layer])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    model.train_on_batch(x, y)
+    return [to_numpy(w) for w in layer.weights]
+
+
+def test_subpixel_form_has_the_same_gradients(monkeypatch):
+    monkeypatch.setattr(blocks, "SUBPIXEL_BACKENDS", (keras.backend.backend(),))
+    shape = (2, 5, 4, 3)
+    reference, subpixel = twins(shape, 6)
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=shape).astype("float32")
+    y = rng.normal(size=(2, 10, 8, 6)).astype("float32")
+    before = [to_numpy(w) for w in reference.weights]
+    updated = one_update(subpixel, x, y)
+    expected = one_update(reference, x, y)
+    for new, old, want in zip(updated, before, expected, strict=True):
+        assert np.abs(want - old).max() > 1e-3  # the step moved the weights
+        np.testing.assert_allclose(new, want, atol=TOLERANCE)
+
+
+def test_weights_move_between_the_two_layers(tmp_path):
+    shape = (1, 3, 3, 4)
+    reference, _ = twins(shape, 2)
+    saved = keras.Sequential([keras.Input(shape[1:]), reference])
+    saved.save_weights(tmp_path / "reference.weights.h5")
+    loaded = keras.Sequential([keras.Input(shape[1:]), SubPixel(2, 4, strides=2, padding="same")])
+    loaded.load_weights(tmp_path / "reference.weights.h5")
+    x = np.random.default_rng(3).normal(size=shape).astype("float32")
+    np.testing.assert_allclose(to_numpy(loaded(x)), to_numpy(saved(x)), atol=TOLERANCE)
+    assert loaded.count_params() == saved.count_params()
+
+
+def test_config_round_trip_keeps_the_class():
+    layer = SubPixel(8, 4, strides=2, padding="same", activation="tanh")
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert type(restored) is SubPixel
+    assert restored.get_config() == layer.get_config()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"kernel_size": 3, "strides": 2, "padding": "same"},
+        {"kernel_size": 4, "strides": 1, "padding": "same"},
+        {"kernel_size": 4, "strides": 2, "padding": "valid"},
+    ],
+)
+def test_other_shapes_keep_keras_computation(options):
+    layer = SubPixel(2, **options)
+    assert not layer.subpixel_applies()
