@@ -8,7 +8,7 @@ variants (Table 3), and 34x34 / 142x142 between them.
 
 import keras
 
-from pix2pix_k3.blocks import NORMS, Ck, check_choice, weight_init
+from pix2pix_k3.blocks import NORMS, Ck, Conv2D, check_choice, weight_init
 
 # receptive field -> number of stride-2 layers (the reference's `n_layers`); 0 = PixelGAN
 N_LAYERS = {1: 0, 16: 1, 34: 2, 70: 3, 142: 4, 286: 5}
@@ -76,7 +76,7 @@ def _patch_layers(n_layers, ndf, norm):
         stride = 2 if n < n_layers else 1
         layers.append(Ck(width, norm=norm, strides=stride, padding=1, name=f"C{width}_{n}"))
     layers.append(keras.layers.ZeroPadding2D(1, name="pad_logits"))
-    layers.append(keras.layers.Conv2D(1, 4, kernel_initializer=weight_init(), name="patch_logits"))
+    layers.append(Conv2D(1, 4, kernel_initializer=weight_init(), name="patch_logits"))
     return layers
 
 
@@ -86,9 +86,7 @@ def _pixel_layers(ndf, norm):
     return [
         Ck(ndf, norm="none", use_bias=True, kernel_size=1, strides=1, padding=0, name=f"C{ndf}"),
         Ck(2 * ndf, norm=norm, kernel_size=1, strides=1, padding=0, name=f"C{2 * ndf}"),
-        keras.layers.Conv2D(
-            1, 1, use_bias=use_bias, kernel_initializer=weight_init(), name="pixel_logits"
-        ),
+        Conv2D(1, 1, use_bias=use_bias, kernel_initializer=weight_init(), name="pixel_logits"),
     ]
 
 

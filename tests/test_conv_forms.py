@@ -1,9 +1,9 @@
-"""The sub-pixel transposed convolution: the same function, weights and files as Keras'.
+"""Convolutions as matrix products: the same functions, weights and files as Keras'.
 
-`pix2pix_k3.blocks.Conv2DTranspose` replaces Keras' own in the decoder
-because it trains several times faster on JAX. These tests hold it to exact
-equivalence, on every backend: outputs, gradients (through a training update) and
-saved weights.
+`pix2pix_k3.blocks.Conv2D` (im2col) and `Conv2DTranspose` (sub-pixel) replace Keras'
+own layers because they train several times faster on JAX. These tests hold them to
+exact equivalence, on every backend: outputs, gradients (through a training update)
+and saved weights.
 """
 
 import keras
@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pix2pix_k3 import blocks
+from pix2pix_k3.blocks import Conv2D as Im2col
 from pix2pix_k3.blocks import Conv2DTranspose as SubPixel
 
 TOLERANCE = 1e-5  # float32 sums in another order
@@ -55,6 +56,35 @@ def test_subpixel_form_equals_conv2d_transpose(
     np.testing.assert_allclose(to_numpy(subpixel(x)), expected, atol=TOLERANCE)
 
 
+@given(
+    batch=st.integers(1, 2),
+    height=st.integers(4, 9),
+    width=st.integers(4, 9),
+    in_channels=st.integers(1, 4),
+    filters=st.integers(1, 4),
+    kernel_size=st.sampled_from([1, 3, 4]),
+    strides=st.sampled_from([1, 2]),
+    padding=st.sampled_from(["same", "valid"]),
+    seed=st.integers(0, 2**16),
+)
+def test_im2col_form_equals_conv2d(
+    batch, height, width, in_channels, filters, kernel_size, strides, padding, seed
+):
+    shape = (batch, height, width, in_channels)
+    options = dict(strides=strides, padding=padding, use_bias=True)
+    reference = keras.layers.Conv2D(filters, kernel_size, **options)
+    ours = Im2col(filters, kernel_size, **options)
+    for layer in (reference, ours):
+        layer.build(shape)
+    rng = np.random.default_rng(seed)
+    ours.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in ours.get_weights()])
+    reference.set_weights(ours.get_weights())
+    x = rng.normal(size=shape).astype("float32")
+    expected = to_numpy(reference(x))
+    np.testing.assert_allclose(to_numpy(ours.matmul_call(x)), expected, atol=TOLERANCE)
+    np.testing.assert_allclose(to_numpy(ours(x)), expected, atol=TOLERANCE)
+
+
 def one_update(layer, x, y):
     """The layer's weights after one SGD step on the squared error (gradients, compared)."""
     model = keras.Sequential([keras.Input(x.shape[1:]), layer])
@@ -64,7 +94,7 @@ def one_update(layer, x, y):
 
 
 def test_subpixel_form_has_the_same_gradients(monkeypatch):
-    monkeypatch.setattr(blocks, "SUBPIXEL_BACKENDS", (keras.backend.backend(),))
+    monkeypatch.setattr(blocks, "MATMUL_BACKENDS", (keras.backend.backend(),))
     shape = (2, 5, 4, 3)
     reference, subpixel = twins(shape, 6)
     rng = np.random.default_rng(7)
@@ -75,6 +105,22 @@ def test_subpixel_form_has_the_same_gradients(monkeypatch):
     expected = one_update(reference, x, y)
     for new, old, want in zip(updated, before, expected, strict=True):
         assert np.abs(want - old).max() > 1e-3  # the step moved the weights
+        np.testing.assert_allclose(new, want, atol=TOLERANCE)
+
+
+def test_im2col_form_has_the_same_gradients(monkeypatch):
+    monkeypatch.setattr(blocks, "MATMUL_BACKENDS", (keras.backend.backend(),))
+    shape = (2, 8, 6, 3)
+    options = dict(strides=2, padding="same")
+    reference, ours = keras.layers.Conv2D(5, 4, **options), Im2col(5, 4, **options)
+    for layer in (reference, ours):
+        layer.build(shape)
+    rng = np.random.default_rng(5)
+    ours.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in ours.get_weights()])
+    reference.set_weights(ours.get_weights())
+    x = rng.normal(size=shape).astype("float32")
+    y = rng.normal(size=(2, 4, 3, 5)).astype("float32")
+    for new, want in zip(one_update(ours, x, y), one_update(reference, x, y), strict=True):
         np.testing.assert_allclose(new, want, atol=TOLERANCE)
 
 
@@ -90,10 +136,11 @@ def test_weights_move_between_the_two_layers(tmp_path):
     assert loaded.count_params() == saved.count_params()
 
 
-def test_config_round_trip_keeps_the_class():
-    layer = SubPixel(8, 4, strides=2, padding="same", activation="tanh")
+@pytest.mark.parametrize("layer_class", [SubPixel, Im2col])
+def test_config_round_trip_keeps_the_class(layer_class):
+    layer = layer_class(8, 4, strides=2, padding="same", activation="tanh")
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
-    assert type(restored) is SubPixel
+    assert type(restored) is layer_class
     assert restored.get_config() == layer.get_config()
 
 
