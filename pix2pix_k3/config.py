@@ -14,6 +14,7 @@ GENERATORS = ("unet", "encoder-decoder")
 NORMS = ("batch", "instance")
 DIRECTIONS = ("AtoB", "BtoA")
 VERBOSITY = (0, 1, 2)  # Keras' fit: silent, progress bar, one line per epoch
+DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
 DEFAULTS = {
     "data": None,
@@ -39,6 +40,8 @@ DEFAULTS = {
     "samples": 4,
     "workers": 1,
     "verbose": 1,
+    "dtype_policy": "float32",
+    "data_parallel": False,
 }
 
 # Section 4 and the appendix of the paper (and the PyTorch reference where it is silent).
@@ -106,6 +109,7 @@ def check(config, given=()):
         "generator": GENERATORS,
         "norm": NORMS,
         "patch": tuple(N_LAYERS),
+        "dtype_policy": DTYPE_POLICIES,
     }
     for key, allowed in choices.items():
         if config[key] not in allowed:

@@ -20,6 +20,7 @@ from pix2pix_k3.callbacks import RunRecorder, StopOnNaN, linear_decay
 from pix2pix_k3.config import (
     DEFAULTS,
     DIRECTIONS,
+    DTYPE_POLICIES,
     GENERATORS,
     NORMS,
     PAPER,
@@ -39,7 +40,7 @@ from pix2pix_k3.model import build_pix2pix
 from pix2pix_k3.run import RunError, RunFolder
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
-KEEP_ON_RESUME = {"out", "resume", "workers", "verbose"}  # flags that may change when resuming
+KEEP_ON_RESUME = {"out", "resume", "workers", "verbose", "data_parallel"}  # may change on resume
 
 OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
     (
@@ -74,6 +75,18 @@ OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
     ("--samples", int, "validation pairs shown in each epoch's sample grid"),
     ("--workers", int, "threads preparing batches"),
     ("--verbose", VERBOSITY, "progress: 0 silent, 1 a progress bar, 2 one line per epoch (logs)"),
+    (
+        "--dtype-policy",
+        DTYPE_POLICIES,
+        "Keras dtype policy: float32, or mixed precision with float32 weights and losses "
+        "(mixed_bfloat16 for CPUs and recent GPUs; mixed_float16 adds loss scaling)",
+    ),
+    (
+        "--data-parallel",
+        bool,
+        "JAX: split each batch across all devices with keras.distribution.DataParallel "
+        "(--batch-size is the global batch and must divide by the device count)",
+    ),
 ]
 
 
@@ -88,6 +101,9 @@ def build_parser(suppress=False):
     for flag, kind, text in OPTIONS:
         key = flag[2:].replace("-", "_")
         default = DEFAULTS[key]
+        if kind is bool:
+            parser.add_argument(flag, action="store_true", help=text)
+            continue
         text += f" (default: {default})" if default is not None else ""
         text += f" [paper: {PAPER[key]}]" if key in PAPER else ""
         if isinstance(kind, tuple):
@@ -140,6 +156,8 @@ def prepare(config, given, out, resume):
             f"KERAS_BACKEND={keras.backend.backend()} cannot train pix2pix_k3; "
             f"use one of {', '.join(BACKENDS)}."
         )
+    if config.get("data_parallel"):
+        check_data_parallel(config["batch_size"])
     if resume:
         if out is None:
             raise ConfigError("--resume needs --out: the folder of the run to continue.")
@@ -159,8 +177,41 @@ def prepare(config, given, out, resume):
     return run, config
 
 
+def check_data_parallel(batch_size):
+    """Refuse `--data-parallel` where Keras cannot split the batch across devices."""
+    if keras.backend.backend() != "jax":
+        raise ConfigError(
+            f"--data-parallel uses keras.distribution, which trains on the jax backend only "
+            f"(this is {keras.backend.backend()}). Use KERAS_BACKEND=jax, or see the docs' "
+            "'Several devices' section for tf.distribute and torch DDP."
+        )
+    devices = len(keras.distribution.list_devices())
+    if batch_size % devices:
+        raise ConfigError(
+            f"--data-parallel splits each batch across {devices} devices, so --batch-size "
+            f"{batch_size} must be a multiple of {devices}."
+        )
+
+
 def train(run, config, resume=False, callbacks=()):
-    """Build (or restore) the model and data, then `Model.fit` with the run's callbacks."""
+    """Build (or restore) the model and data, then `Model.fit` with the run's callbacks.
+
+    The run's dtype policy and distribution are Keras' global ones while the model is
+    built and trained (the distribution must be set before any weight is made), and the
+    caller's afterwards.
+    """
+    previous = keras.config.dtype_policy(), keras.distribution.distribution()
+    keras.config.set_dtype_policy(config.get("dtype_policy", "float32"))  # older runs: none
+    if config.get("data_parallel"):
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+    try:
+        return _train(run, config, resume, callbacks)
+    finally:
+        keras.config.set_dtype_policy(previous[0])
+        keras.distribution.set_distribution(previous[1])
+
+
+def _train(run, config, resume, callbacks):
     keras.utils.set_random_seed(config["seed"])
     train_set, val_set, description = training_data(config)
     run.prepare(resume=resume)
@@ -176,6 +227,7 @@ def train(run, config, resume=False, callbacks=()):
     nan_guard = StopOnNaN()
     print(
         f"backend {keras.backend.backend()}: {description}, {config['image_size']}px, "
+        f"{keras.config.dtype_policy().name}{parallel_note()}, "
         f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index} to watch)."
     )
     model.fit(
@@ -204,6 +256,12 @@ def train(run, config, resume=False, callbacks=()):
         )
     print(f"done: open {run.index} (samples, loss curves); the model is {run.latest}")
     return model
+
+
+def parallel_note():
+    """' on N devices' while a distribution splits the batches, else ''."""
+    distribution = keras.distribution.distribution()
+    return f" on {distribution.device_mesh.devices.size} devices" if distribution else ""
 
 
 def new_model(config):

@@ -154,10 +154,11 @@ class Pix2Pix(keras.Model):
                     "and the constructor's objective=, lambda_l1=, gan_mode= instead."
                 )
             kwargs.pop(refused, None)
-        self.g_optimizer = g_optimizer or default_optimizer()
-        self.d_optimizer = (
-            (d_optimizer or default_optimizer()) if self.loss_terms.uses_gan else None
-        )
+        self.g_optimizer = with_loss_scaling(g_optimizer or default_optimizer(), self.dtype_policy)
+        self.d_optimizer = None
+        if self.loss_terms.uses_gan:
+            d_optimizer = d_optimizer or default_optimizer()
+            self.d_optimizer = with_loss_scaling(d_optimizer, self.dtype_policy)
         super().compile(optimizer=None, **kwargs)
         self.optimizer = OptimizerPair(
             self.g_optimizer, self.d_optimizer, self.generator, self.discriminator
@@ -183,7 +184,7 @@ class Pix2Pix(keras.Model):
         )
 
     def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
+        return ops.cast(self.generator(inputs, training=training), "float32")
 
     def translate(self, images, mode="paper"):
         """Generate images, with the test-time behaviour chosen explicitly.
@@ -196,10 +197,10 @@ class Pix2Pix(keras.Model):
         if mode not in INFERENCE_MODES:
             raise ValueError(f"mode={mode!r} is not one of {', '.join(INFERENCE_MODES)}.")
         if mode == "eval":
-            return self.generator(images, training=False)
+            return self(images, training=False)
         statistics = batchnorm_statistics(self.generator)
         saved = [ops.copy(v.value) for v in statistics]
-        outputs = self.generator(images, training=True)
+        outputs = self(images, training=True)
         for variable, value in zip(statistics, saved, strict=True):
             variable.assign(value)
         return outputs
@@ -211,7 +212,8 @@ class Pix2Pix(keras.Model):
         return [inputs, images] if self.loss_terms.conditional else images
 
     def discriminator_terms(self, real_logits, fake_logits):
-        """D's loss and its real/fake patch accuracies."""
+        """D's loss and its real/fake patch accuracies, in float32 whatever the policy."""
+        real_logits, fake_logits = float32(real_logits), float32(fake_logits)
         d_loss, _, _ = losses.discriminator_loss(
             real_logits, fake_logits, self.gan_mode, halve=self.halve_d_loss
         )
@@ -223,7 +225,8 @@ class Pix2Pix(keras.Model):
         }
 
     def generator_terms(self, fake_logits, fake, target):
-        """G's total loss and its unweighted GAN and L1 parts."""
+        """G's total loss and its unweighted GAN and L1 parts, in float32."""
+        fake_logits, fake, target = float32(fake_logits), float32(fake), float32(target)
         g_loss, g_gan, g_l1 = losses.generator_loss(
             fake_logits,
             fake,
@@ -284,6 +287,26 @@ class Pix2Pix(keras.Model):
         if config.get("discriminator"):
             config["discriminator"] = deserialize(config["discriminator"])
         return cls(**config)
+
+
+def float32(tensor):
+    """`tensor` in float32 (None stays None): losses are summed in full precision."""
+    return None if tensor is None else ops.cast(tensor, "float32")
+
+
+def with_loss_scaling(optimizer, policy):
+    """`optimizer` wrapped in Keras' dynamic loss scaling under `mixed_float16`.
+
+    float16 gradients underflow to zero below 6e-8; the steps multiply each loss by the
+    scale (`optimizer.scale_loss`) and the wrapper divides the gradients back, skipping
+    the update and lowering the scale when they overflow. bfloat16 has float32's range
+    and needs none.
+    """
+    if policy.name != "mixed_float16":
+        return optimizer
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
 def _check_discriminator(loss_terms, discriminator):

@@ -49,6 +49,12 @@ class NetworkState:
         """Train-mode forward pass: (outputs, new non-trainable values). Pure."""
         return self.network.stateless_call(trainable, non_trainable, inputs, training=True)
 
+    def scale_loss(self, loss):
+        """The loss times the optimizer's current loss scale (1 unless mixed_float16)."""
+        mapping = list(zip(self.optimizer.variables, self.optimizer_values, strict=True))
+        with keras.StatelessScope(state_mapping=mapping):
+            return self.optimizer.scale_loss(loss)
+
     def apply(self, grads):
         self.trainable, self.optimizer_values = self.optimizer.stateless_apply(
             self.optimizer_values, grads, self.trainable
@@ -82,7 +88,7 @@ def discriminator_step(model, d, inputs, targets, fake):
         real_logits, non_trainable = d.forward(trainable, non_trainable, real_pair)
         fake_logits, non_trainable = d.forward(trainable, non_trainable, fake_pair)
         terms = model.discriminator_terms(real_logits, fake_logits)
-        return terms["d_loss"], (terms, non_trainable)
+        return d.scale_loss(terms["d_loss"]), (terms, non_trainable)
 
     (_, (terms, d.non_trainable)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
         d.trainable, d.non_trainable
@@ -108,7 +114,7 @@ def generator_step(model, g, g_vjp, d, inputs, targets, fake):
             pair = model.discriminator_inputs(inputs, image)
             logits, d_non_trainable = d.forward(d.trainable, d_non_trainable, pair)
         terms = model.generator_terms(logits, image, targets)
-        return terms["g_loss"], (terms, d_non_trainable)
+        return g.scale_loss(terms["g_loss"]), (terms, d_non_trainable)
 
     (_, (terms, d_non_trainable)), fake_grad = jax.value_and_grad(loss_fn, has_aux=True)(
         fake, d.non_trainable if d else None

@@ -18,7 +18,8 @@ def discriminator_step(model, inputs, targets, fake):
         fake_pair = model.discriminator_inputs(inputs, tf.stop_gradient(fake))
         fake_logits = d(fake_pair, training=True)
         terms = model.discriminator_terms(real_logits, fake_logits)
-    grads = tape.gradient(terms["d_loss"], d.trainable_variables)
+        scaled = model.d_optimizer.scale_loss(terms["d_loss"])  # mixed_float16; else as is
+    grads = tape.gradient(scaled, d.trainable_variables)
     model.d_optimizer.apply(grads, d.trainable_variables)
     return terms
 
@@ -31,7 +32,8 @@ def generator_step(model, g_tape, inputs, targets, fake):
         if model.loss_terms.uses_gan:
             logits = model.discriminator(model.discriminator_inputs(inputs, fake), training=True)
         terms = model.generator_terms(logits, fake, targets)
-    grads = g_tape.gradient(terms["g_loss"], g.trainable_variables)
+        scaled = model.g_optimizer.scale_loss(terms["g_loss"])
+    grads = g_tape.gradient(scaled, g.trainable_variables)
     model.g_optimizer.apply(grads, g.trainable_variables)
     return terms
 

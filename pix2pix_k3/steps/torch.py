@@ -25,7 +25,7 @@ def discriminator_step(model, inputs, targets, fake):
     fake_logits = d(model.discriminator_inputs(inputs, fake.detach()), training=True)
     terms = model.discriminator_terms(real_logits, fake_logits)
     zero_grad(d.trainable_variables)
-    terms["d_loss"].backward()
+    model.d_optimizer.scale_loss(terms["d_loss"]).backward()  # scaled under mixed_float16
     with torch.no_grad():
         model.d_optimizer.apply(gradients(d.trainable_variables), d.trainable_variables)
     return {name: value.detach() for name, value in terms.items()}
@@ -45,7 +45,7 @@ def generator_step(model, inputs, targets, fake):
                 variable.value.requires_grad_(True)
     terms = model.generator_terms(logits, fake, targets)
     zero_grad(g.trainable_variables)
-    terms["g_loss"].backward()
+    model.g_optimizer.scale_loss(terms["g_loss"]).backward()
     with torch.no_grad():
         model.g_optimizer.apply(gradients(g.trainable_variables), g.trainable_variables)
     return {name: value.detach() for name, value in terms.items()}
