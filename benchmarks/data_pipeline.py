@@ -4,7 +4,7 @@
 
 Reads every batch of two epochs through `PairDataset` as `fit` would (Keras' own
 enqueuer, with 1 worker and with several threads), and prints pairs/s for each, to set
-beside the train step's consumption rate (`benchmarks/train_step.py`). The embedded
+beside the train step's consumption rate (`benchmarks/bench.py`). The embedded
 dataset (`SyntheticFacades`, rendered instead of decoded) is measured the same way at 256
 and at fit's default 64. A missing folder is skipped with a note.
 """
