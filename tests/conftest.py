@@ -66,3 +66,19 @@ def _fresh_keras_state():
     if "keras" in sys.modules:
         sys.modules["keras"].backend.clear_session()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _keras_convolutions_in_process(request, monkeypatch):
+    """Keras' own convolutions for the in-process tests, also on JAX.
+
+    On JAX, `pix2pix_k3.blocks` computes convolutions as matrix products: several times
+    faster to train, but about 2.4x slower to compile, and compiling dominates these
+    small tests (it doubled the JAX pass). The matrix-product forms are still checked:
+    `test_conv_forms.py` holds them equal to Keras' layers on every backend, and every
+    test that runs pix2pix_k3 in a subprocess uses them as users do (the parity step,
+    compared across backends; data-parallel; resume after a kill).
+    """
+    if "pix2pix_k3.blocks" in sys.modules and not request.node.get_closest_marker("matmul"):
+        monkeypatch.setattr(sys.modules["pix2pix_k3.blocks"], "MATMUL_BACKENDS", ())
+    yield

@@ -17,6 +17,7 @@ from pix2pix_k3 import blocks
 from pix2pix_k3.blocks import Conv2D as Im2col
 from pix2pix_k3.blocks import Conv2DTranspose as SubPixel
 
+pytestmark = pytest.mark.matmul  # the layers' own dispatch, as users run it
 TOLERANCE = 1e-5  # float32 sums in another order
 
 

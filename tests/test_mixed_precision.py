@@ -18,12 +18,17 @@ def last_logs(out):
         return {key: float(value) for key, value in list(csv.DictReader(file))[-1].items()}
 
 
+@pytest.fixture(scope="module")
+def float32_logs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("float32") / "run"
+    main([*TINY_RUN, "--out", str(out)])
+    return last_logs(out)
+
+
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
-def test_a_mixed_precision_fit_is_finite_and_close_to_float32(tmp_path, policy):
-    runs = {}
-    for name in ("float32", policy):
-        main([*TINY_RUN, "--dtype-policy", name, "--out", str(tmp_path / name)])
-        runs[name] = last_logs(tmp_path / name)
+def test_a_mixed_precision_fit_is_finite_and_close_to_float32(tmp_path, policy, float32_logs):
+    main([*TINY_RUN, "--dtype-policy", policy, "--out", str(tmp_path / policy)])
+    runs = {"float32": float32_logs, policy: last_logs(tmp_path / policy)}
     assert keras.config.dtype_policy().name == "float32"  # the caller's policy is back
 
     # Same seed, so same initial weights and data: only rounding separates the runs.
