@@ -58,7 +58,6 @@ def peak_rss_gb():
 
 def matmul_peak(backend, dtype="float32", n=2048, repeats=10):
     """FLOP/s of an n x n matmul on the backend's default device (median of repeats)."""
-    import keras
     from keras import ops
 
     a = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(n, n)), dtype=dtype)
@@ -77,7 +76,6 @@ def matmul_peak(backend, dtype="float32", n=2048, repeats=10):
         start = time.perf_counter()
         ops.convert_to_numpy(ops.cast(ops.sum(multiply(a, b)), "float32"))  # waits
         times.append(time.perf_counter() - start)
-    del keras
     return 2 * n**3 / float(np.median(times[2:]))
 
 
@@ -187,7 +185,7 @@ def measure_data(args):
 
 def run_worker(args, worker, backend=None, batch_size=None):
     """Run one measurement in a child process; return its JSON row (None if it failed)."""
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(HERE)}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     if backend:
         env["KERAS_BACKEND"] = backend
     command = [sys.executable, __file__, "--worker", worker]
@@ -257,7 +255,6 @@ def main():
     args = parser.parse_args()
 
     if args.worker:
-        sys.path.insert(0, str(HERE))
         measure = {
             "ours": measure_ours,
             "tf": lambda a: measure_reference(a, "tf"),

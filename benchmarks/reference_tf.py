@@ -149,10 +149,9 @@ class Pix2Pix:
         return g_loss, d_loss
 
     def parameter_counts(self):
-        count = lambda variables: sum(int(np.prod(v.shape)) for v in variables)  # noqa: E731
-        return (
-            count(self.generator.trainable_variables),
-            count(self.discriminator.trainable_variables),
+        return tuple(
+            sum(int(np.prod(v.shape)) for v in network.trainable_variables)
+            for network in (self.generator, self.discriminator)
         )
 
 

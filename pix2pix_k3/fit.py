@@ -156,25 +156,31 @@ def prepare(config, given, out, resume):
             f"KERAS_BACKEND={keras.backend.backend()} cannot train pix2pix_k3; "
             f"use one of {', '.join(BACKENDS)}."
         )
-    if config.get("data_parallel"):
-        check_data_parallel(config["batch_size"])
     if resume:
-        if out is None:
-            raise ConfigError("--resume needs --out: the folder of the run to continue.")
-        changed = sorted(given - KEEP_ON_RESUME)
-        if changed:
-            flags = ", ".join("--" + key.replace("_", "-") for key in changed)
-            raise ConfigError(
-                f"--resume continues the run as saved in {out / 'config.json'}; drop {flags} "
-                "(or start a new run in another --out)."
-            )
-        run = RunFolder(out)
-        run.prepare(resume=True)
-        return run, {**run.load_config(), **{key: config[key] for key in given}}
-    check(config, given)
-    run = RunFolder(out or pathlib.Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
-    run.check_new()
+        run, config = resumed_run(config, given, out)
+    else:
+        check(config, given)
+        run = RunFolder(out or pathlib.Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
+        run.check_new()
+    if config.get("data_parallel"):  # checked on the final settings, resumed ones too
+        check_data_parallel(config["batch_size"])
     return run, config
+
+
+def resumed_run(config, given, out):
+    """(RunFolder, config) of the run in `out`: its saved settings and the allowed flags."""
+    if out is None:
+        raise ConfigError("--resume needs --out: the folder of the run to continue.")
+    changed = sorted(given - KEEP_ON_RESUME)
+    if changed:
+        flags = ", ".join("--" + key.replace("_", "-") for key in changed)
+        raise ConfigError(
+            f"--resume continues the run as saved in {out / 'config.json'}; drop {flags} "
+            "(or start a new run in another --out)."
+        )
+    run = RunFolder(out)
+    run.prepare(resume=True)
+    return run, {**run.load_config(), **{key: config[key] for key in given}}
 
 
 def check_data_parallel(batch_size):

@@ -21,18 +21,17 @@ pytestmark = pytest.mark.matmul  # the layers' own dispatch, as users run it
 TOLERANCE = 1e-5  # float32 sums in another order
 
 
-def twins(input_shape, filters, use_bias=True, activation=None, seed=0):
-    """Keras' Conv2DTranspose and ours, holding the same weights."""
-    options = dict(strides=2, padding="same", use_bias=use_bias, activation=activation)
-    reference = keras.layers.Conv2DTranspose(filters, 4, **options)
-    subpixel = SubPixel(filters, 4, **options)
+def twins(ours_class, input_shape, filters, kernel_size=4, seed=0, **options):
+    """Keras' layer and ours (its subclass), built alike and holding the same weights."""
+    reference = ours_class.__base__(filters, kernel_size, **options)
+    ours = ours_class(filters, kernel_size, **options)
     rng = np.random.default_rng(seed)
-    for layer in (reference, subpixel):
+    for layer in (reference, ours):
         layer.build(input_shape)
     weights = [rng.normal(0, 0.5, w.shape).astype("float32") for w in reference.get_weights()]
     reference.set_weights(weights)
-    subpixel.set_weights(weights)
-    return reference, subpixel
+    ours.set_weights(weights)
+    return reference, ours
 
 
 @given(
@@ -49,7 +48,8 @@ def test_subpixel_form_equals_conv2d_transpose(
     batch, height, width, in_channels, filters, use_bias, activation, seed
 ):
     shape = (batch, height, width, in_channels)
-    reference, subpixel = twins(shape, filters, use_bias, activation, seed)
+    options = dict(strides=2, padding="same", use_bias=use_bias, activation=activation)
+    reference, subpixel = twins(SubPixel, shape, filters, seed=seed, **options)
     x = np.random.default_rng(seed + 1).normal(size=shape).astype("float32")
     expected = to_numpy(reference(x))
     assert expected.shape == (batch, 2 * height, 2 * width, filters)
@@ -73,14 +73,8 @@ def test_im2col_form_equals_conv2d(
 ):
     shape = (batch, height, width, in_channels)
     options = dict(strides=strides, padding=padding, use_bias=True)
-    reference = keras.layers.Conv2D(filters, kernel_size, **options)
-    ours = Im2col(filters, kernel_size, **options)
-    for layer in (reference, ours):
-        layer.build(shape)
-    rng = np.random.default_rng(seed)
-    ours.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in ours.get_weights()])
-    reference.set_weights(ours.get_weights())
-    x = rng.normal(size=shape).astype("float32")
+    reference, ours = twins(Im2col, shape, filters, kernel_size, seed, **options)
+    x = np.random.default_rng(seed + 1).normal(size=shape).astype("float32")
     expected = to_numpy(reference(x))
     np.testing.assert_allclose(to_numpy(ours.matmul_call(x)), expected, atol=TOLERANCE)
     np.testing.assert_allclose(to_numpy(ours(x)), expected, atol=TOLERANCE)
@@ -97,7 +91,7 @@ def one_update(layer, x, y):
 def test_subpixel_form_has_the_same_gradients(monkeypatch):
     monkeypatch.setattr(blocks, "MATMUL_BACKENDS", (keras.backend.backend(),))
     shape = (2, 5, 4, 3)
-    reference, subpixel = twins(shape, 6)
+    reference, subpixel = twins(SubPixel, shape, 6, strides=2, padding="same")
     rng = np.random.default_rng(7)
     x = rng.normal(size=shape).astype("float32")
     y = rng.normal(size=(2, 10, 8, 6)).astype("float32")
@@ -112,13 +106,8 @@ def test_subpixel_form_has_the_same_gradients(monkeypatch):
 def test_im2col_form_has_the_same_gradients(monkeypatch):
     monkeypatch.setattr(blocks, "MATMUL_BACKENDS", (keras.backend.backend(),))
     shape = (2, 8, 6, 3)
-    options = dict(strides=2, padding="same")
-    reference, ours = keras.layers.Conv2D(5, 4, **options), Im2col(5, 4, **options)
-    for layer in (reference, ours):
-        layer.build(shape)
-    rng = np.random.default_rng(5)
-    ours.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in ours.get_weights()])
-    reference.set_weights(ours.get_weights())
+    reference, ours = twins(Im2col, shape, 5, seed=5, strides=2, padding="same")
+    rng = np.random.default_rng(6)
     x = rng.normal(size=shape).astype("float32")
     y = rng.normal(size=(2, 4, 3, 5)).astype("float32")
     for new, want in zip(one_update(ours, x, y), one_update(reference, x, y), strict=True):
@@ -127,7 +116,7 @@ def test_im2col_form_has_the_same_gradients(monkeypatch):
 
 def test_weights_move_between_the_two_layers(tmp_path):
     shape = (1, 3, 3, 4)
-    reference, _ = twins(shape, 2)
+    reference, _ = twins(SubPixel, shape, 2, strides=2, padding="same")
     saved = keras.Sequential([keras.Input(shape[1:]), reference])
     saved.save_weights(tmp_path / "reference.weights.h5")
     loaded = keras.Sequential([keras.Input(shape[1:]), SubPixel(2, 4, strides=2, padding="same")])
