@@ -82,20 +82,33 @@ def same_padding(size, kernel, stride):
     return total // 2, total - total // 2
 
 
+def finish(layer, outputs):
+    """A convolution layer's bias and activation, after its product."""
+    if layer.use_bias:
+        outputs = ops.add(outputs, layer.bias)
+    if layer.activation is not None:
+        outputs = layer.activation(outputs)
+    return outputs
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Conv2D(keras.layers.Conv2D):
-    """Keras' `Conv2D`, computed as one matrix product (im2col) where that is faster.
+    """Keras' `Conv2D`, computed in the form that is fastest on the backend.
 
-    The input's kernel-sized windows are laid side by side along the channels (one
-    strided slice per kernel tap), and one product with the kernel, reshaped from
-    (rows, cols, in, out) to (rows * cols * in, out) without moving any element, gives
-    every output pixel. Its gradients are matrix products too. On XLA:CPU this is 1.4
-    to 2.8x faster than its convolution at batch 4, whose kernel gradient grows about
-    10x from batch 1 to batch 4.
+    On `MATMUL_BACKENDS` (JAX) it is one matrix product (im2col): the input's
+    kernel-sized windows are laid side by side along the channels (one strided slice
+    per kernel tap), and one product with the kernel, reshaped from (rows, cols, in,
+    out) to (rows * cols * in, out) without moving any element, gives every output
+    pixel. Its gradients are matrix products too. On XLA:CPU this is 1.4 to 2.8x
+    faster than its convolution at batch 4, whose kernel gradient grows about 10x
+    from batch 1 to batch 4.
+
+    On torch it is torch's own convolution without Keras' per-call layout copies
+    (`pix2pix_k3.torch_conv`). TensorFlow's own kernels are fastest there: Keras'.
 
     Like `Conv2DTranspose` below it is Keras' layer with the same variables, config and
-    class name, computed this way on `MATMUL_BACKENDS` only, and always by the parent
-    for dilations, groups or `channels_first`.
+    class name, and always computed by the parent for dilations, groups or
+    `channels_first`.
     """
 
     def matmul_applies(self):
@@ -106,19 +119,26 @@ class Conv2D(keras.layers.Conv2D):
         )
 
     def call(self, inputs):
-        if keras.backend.backend() in MATMUL_BACKENDS and self.matmul_applies():
-            return self.matmul_call(inputs)
+        if self.matmul_applies():
+            if keras.backend.backend() in MATMUL_BACKENDS:
+                return self.matmul_call(inputs)
+            if keras.backend.backend() == "torch":
+                return self.torch_call(inputs)
         return super().call(inputs)
+
+    def pads(self, input_shape):
+        """((top, bottom), (left, right)) zero padding, Keras' "same" or none."""
+        if self.padding != "same":
+            return (0, 0), (0, 0)
+        return tuple(
+            same_padding(input_shape[1 + i], k, s)
+            for i, (k, s) in enumerate(zip(self.kernel_size, self.strides, strict=True))
+        )
 
     def matmul_call(self, inputs):
         """The convolution as im2col and one product (any backend; tests compare it)."""
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
-        if self.padding == "same":
-            pads = [
-                same_padding(inputs.shape[1 + i], k, s)
-                for i, (k, s) in enumerate(zip(self.kernel_size, self.strides, strict=True))
-            ]
-            inputs = ops.pad(inputs, ((0, 0), *pads, (0, 0)))
+        inputs = ops.pad(inputs, ((0, 0), *self.pads(inputs.shape), (0, 0)))
         height = (inputs.shape[1] - kh) // sh + 1
         width = (inputs.shape[2] - kw) // sw + 1
         windows = [
@@ -128,12 +148,15 @@ class Conv2D(keras.layers.Conv2D):
         ]
         patches = windows[0] if len(windows) == 1 else ops.concatenate(windows, axis=-1)
         kernel = ops.reshape(self.kernel, (-1, self.filters))
-        outputs = ops.einsum("nhwk,ko->nhwo", patches, kernel)
-        if self.use_bias:
-            outputs = ops.add(outputs, self.bias)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return finish(self, ops.einsum("nhwk,ko->nhwo", patches, kernel))
+
+    def torch_call(self, inputs):
+        """torch's convolution on Keras' layouts, without copying the images (torch only)."""
+        from pix2pix_k3 import torch_conv
+
+        inputs, kernel = ops.convert_to_tensor(inputs), ops.convert_to_tensor(self.kernel)
+        pads = self.pads(inputs.shape)
+        return finish(self, torch_conv.conv2d(inputs, kernel, self.strides, pads))
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -150,11 +173,17 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     of a transposed convolution is about 15x slower than this, and kernel transposes
     fused into the optimizer update cost as much again. Same multiply-adds.
 
+    It computes the sub-pixel form on `MATMUL_BACKENDS` (JAX). On torch it computes it
+    where the input has no more pixels than the layer has filters, that is where
+    copying the kernel into torch's layout costs more than slicing the input (the
+    decoder's small, wide layers: 4x faster there on a CPU), and torch's own
+    transposed convolution on Keras' layouts elsewhere (`pix2pix_k3.torch_conv`). On
+    TensorFlow it is Keras' layer.
+
     It *is* a `keras.layers.Conv2DTranspose`, with the same variables, config and class
     name, so weight files (whose paths Keras derives from class names) and checkpoints
-    move freely between the two. It computes the sub-pixel form on the backends in
-    `MATMUL_BACKENDS` and the parent's transposed convolution elsewhere, and always
-    the parent's for other kernel sizes, strides, dilations or `channels_first`.
+    move freely between the two. It is always the parent's computation for other
+    kernel sizes, strides, dilations or `channels_first`.
     """
 
     def subpixel_applies(self):
@@ -168,8 +197,13 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         )
 
     def call(self, inputs):
-        if keras.backend.backend() in MATMUL_BACKENDS and self.subpixel_applies():
-            return self.subpixel_call(inputs)
+        if self.subpixel_applies():
+            if keras.backend.backend() in MATMUL_BACKENDS:
+                return self.subpixel_call(inputs)
+            if keras.backend.backend() == "torch":
+                pixels = inputs.shape[0] * inputs.shape[1] * inputs.shape[2]
+                small = pixels <= self.filters
+                return self.subpixel_call(inputs) if small else self.torch_call(inputs)
         return super().call(inputs)
 
     def subpixel_call(self, inputs):
@@ -195,11 +229,14 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
             row = ops.stack(phases, axis=3)  # (n, h, w, px, o): columns interleave
             rows.append(ops.reshape(row, (-1, height, 2 * width, self.filters)))
         outputs = ops.reshape(ops.stack(rows, axis=2), (-1, 2 * height, 2 * width, self.filters))
-        if self.use_bias:
-            outputs = ops.add(outputs, self.bias)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        return outputs
+        return finish(self, outputs)
+
+    def torch_call(self, inputs):
+        """torch's transposed convolution on Keras' layouts, without copying the images."""
+        from pix2pix_k3 import torch_conv
+
+        inputs, kernel = ops.convert_to_tensor(inputs), ops.convert_to_tensor(self.kernel)
+        return finish(self, torch_conv.conv2d_transpose_4x4_stride2_same(inputs, kernel))
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

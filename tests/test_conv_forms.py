@@ -1,9 +1,10 @@
-"""Convolutions as matrix products: the same functions, weights and files as Keras'.
+"""Our convolutions' other forms: the same functions, weights and files as Keras'.
 
 `pix2pix_k3.blocks.Conv2D` (im2col) and `Conv2DTranspose` (sub-pixel) replace Keras'
-own layers because they train several times faster on JAX. These tests hold them to
-exact equivalence, on every backend: outputs, gradients (through a training update)
-and saved weights.
+own layers because they train several times faster on JAX, and on torch they also
+have a form without Keras' layout copies (`torch_call`). These tests hold every form
+to exact equivalence: outputs, gradients (through a training update) and saved
+weights. The matrix-product forms run on every backend, the torch form on torch.
 """
 
 import keras
@@ -13,12 +14,29 @@ from helpers import to_numpy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pix2pix_k3 import blocks
 from pix2pix_k3.blocks import Conv2D as Im2col
 from pix2pix_k3.blocks import Conv2DTranspose as SubPixel
 
 pytestmark = pytest.mark.matmul  # the layers' own dispatch, as users run it
 TOLERANCE = 1e-5  # float32 sums in another order
+CONV_FORMS = ("matmul_call", "torch_call")
+TRANSPOSE_FORMS = ("subpixel_call", "torch_call")
+
+
+def runnable(forms):
+    """The forms this backend can compute (the torch form calls torch)."""
+    return [f for f in forms if f != "torch_call" or keras.backend.backend() == "torch"]
+
+
+def each_form(forms):
+    """Parameters over `forms`, skipping those this backend cannot compute."""
+    return pytest.mark.parametrize(
+        "form",
+        [
+            pytest.param(f, marks=pytest.mark.skipif(f not in runnable(forms), reason="torch only"))
+            for f in forms
+        ],
+    )
 
 
 def twins(ours_class, input_shape, filters, kernel_size=4, seed=0, **options):
@@ -53,7 +71,9 @@ def test_subpixel_form_equals_conv2d_transpose(
     x = np.random.default_rng(seed + 1).normal(size=shape).astype("float32")
     expected = to_numpy(reference(x))
     assert expected.shape == (batch, 2 * height, 2 * width, filters)
-    np.testing.assert_allclose(to_numpy(subpixel.subpixel_call(x)), expected, atol=TOLERANCE)
+    for form in runnable(TRANSPOSE_FORMS):
+        computed = to_numpy(getattr(subpixel, form)(x))
+        np.testing.assert_allclose(computed, expected, atol=TOLERANCE, err_msg=form)
     np.testing.assert_allclose(to_numpy(subpixel(x)), expected, atol=TOLERANCE)
 
 
@@ -76,7 +96,9 @@ def test_im2col_form_equals_conv2d(
     reference, ours = twins(Im2col, shape, filters, kernel_size, seed, **options)
     x = np.random.default_rng(seed + 1).normal(size=shape).astype("float32")
     expected = to_numpy(reference(x))
-    np.testing.assert_allclose(to_numpy(ours.matmul_call(x)), expected, atol=TOLERANCE)
+    for form in runnable(CONV_FORMS):
+        computed = to_numpy(getattr(ours, form)(x))
+        np.testing.assert_allclose(computed, expected, atol=TOLERANCE, err_msg=form)
     np.testing.assert_allclose(to_numpy(ours(x)), expected, atol=TOLERANCE)
 
 
@@ -88,8 +110,9 @@ def one_update(layer, x, y):
     return [to_numpy(w) for w in layer.weights]
 
 
-def test_subpixel_form_has_the_same_gradients(monkeypatch):
-    monkeypatch.setattr(blocks, "MATMUL_BACKENDS", (keras.backend.backend(),))
+@each_form(TRANSPOSE_FORMS)
+def test_transpose_forms_have_the_same_gradients(form, monkeypatch):
+    monkeypatch.setattr(SubPixel, "call", getattr(SubPixel, form))
     shape = (2, 5, 4, 3)
     reference, subpixel = twins(SubPixel, shape, 6, strides=2, padding="same")
     rng = np.random.default_rng(7)
@@ -103,8 +126,9 @@ def test_subpixel_form_has_the_same_gradients(monkeypatch):
         np.testing.assert_allclose(new, want, atol=TOLERANCE)
 
 
-def test_im2col_form_has_the_same_gradients(monkeypatch):
-    monkeypatch.setattr(blocks, "MATMUL_BACKENDS", (keras.backend.backend(),))
+@each_form(CONV_FORMS)
+def test_conv_forms_have_the_same_gradients(form, monkeypatch):
+    monkeypatch.setattr(Im2col, "call", getattr(Im2col, form))
     shape = (2, 8, 6, 3)
     reference, ours = twins(Im2col, shape, 5, seed=5, strides=2, padding="same")
     rng = np.random.default_rng(6)
