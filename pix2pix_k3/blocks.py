@@ -74,6 +74,7 @@ def make_activation(activation, name, dtype=None):
 # -> 0.8 s a step at batch 1. TensorFlow's and torch's own kernels are faster there
 # (0.63 s vs 1.28 s, 1.28 s vs 1.46 s with the transposed form).
 MATMUL_BACKENDS = ("jax",)
+IM2COL_MIN_CHANNELS = 8  # below, XLA's convolution is faster (a thin patch matrix)
 
 
 def same_padding(size, kernel, stride):
@@ -101,7 +102,10 @@ class Conv2D(keras.layers.Conv2D):
     out) to (rows * cols * in, out) without moving any element, gives every output
     pixel. Its gradients are matrix products too. On XLA:CPU this is 1.4 to 2.8x
     faster than its convolution at batch 4, whose kernel gradient grows about 10x
-    from batch 1 to batch 4.
+    from batch 1 to batch 4. Not for inputs of fewer than `IM2COL_MIN_CHANNELS`
+    channels (the images entering G and D): with a patch matrix 48 columns wide, XLA
+    transposes the output gradient for the kernel gradient at a crawl (87 ms of a
+    0.9 s step for G's first layer), and its own convolution is faster.
 
     On torch it is torch's own convolution without Keras' per-call layout copies
     (`pix2pix_k3.torch_conv`). TensorFlow's own kernels are fastest there: Keras'.
@@ -120,7 +124,8 @@ class Conv2D(keras.layers.Conv2D):
 
     def call(self, inputs):
         if self.matmul_applies():
-            if keras.backend.backend() in MATMUL_BACKENDS:
+            wide = inputs.shape[-1] >= IM2COL_MIN_CHANNELS
+            if keras.backend.backend() in MATMUL_BACKENDS and wide:
                 return self.matmul_call(inputs)
             if keras.backend.backend() == "torch":
                 return self.torch_call(inputs)
