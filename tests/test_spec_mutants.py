@@ -2,8 +2,9 @@
 own adapter (`spec_mutants.py`), fails the requirement that describes it.
 
 Each mutant runs in its own pytest process (`--impl tests/spec_mutants.py:Name`), on
-the test that must catch it. The mutants are about the suite, not about a backend, so
-they run under one backend unless PIX2PIX_MUTANTS_ALL_BACKENDS=1.
+the test that must catch it, two processes at a time (each keeps about one core busy).
+The mutants are about the suite, not about a backend, so they run under one backend
+unless PIX2PIX_MUTANTS_ALL_BACKENDS=1.
 """
 
 import os
@@ -12,6 +13,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
 
 import keras
 import pytest
@@ -19,6 +21,7 @@ from spec_mutants import EXPECTED
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 MUTANT_BACKEND = "tensorflow"
+PROCESSES = 2
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != MUTANT_BACKEND
@@ -43,10 +46,29 @@ def run_spec(impl, test, tmp_path):
     return results, done.stdout
 
 
+@pytest.fixture(scope="module")
+def spec_runs(request, tmp_path_factory):
+    """{mutant: run_spec's answer} for the mutants selected in this session."""
+    selected = sorted(
+        {
+            item.callspec.params["mutant"]
+            for item in request.session.items
+            if item.module is request.module and hasattr(item, "callspec")
+        }
+    )
+
+    def run(mutant):
+        test = EXPECTED[mutant][1]
+        return run_spec(f"tests/spec_mutants.py:{mutant}", test, tmp_path_factory.mktemp(mutant))
+
+    with ThreadPoolExecutor(max_workers=PROCESSES) as pool:
+        return dict(zip(selected, pool.map(run, selected), strict=True))
+
+
 @pytest.mark.parametrize("mutant", sorted(EXPECTED))
-def test_each_planted_bug_fails_its_requirement(mutant, tmp_path):
+def test_each_planted_bug_fails_its_requirement(mutant, spec_runs):
     requirement, test = EXPECTED[mutant]
-    results, output = run_spec(f"tests/spec_mutants.py:{mutant}", test, tmp_path)
+    results, output = spec_runs[mutant]
     name = test.split("::")[1]
     assert name in results, f"{test} did not run against {mutant}:\n{output[-3000:]}"
     message = results[name]
