@@ -19,7 +19,7 @@ from pix2pix_k3.blocks import Conv2DTranspose as SubPixel
 
 pytestmark = pytest.mark.matmul  # the layers' own dispatch, as users run it
 TOLERANCE = 1e-5  # float32 sums in another order
-CONV_FORMS = ("matmul_call", "torch_call")
+CONV_FORMS = ("matmul_call", "products_first_call", "torch_call")
 TRANSPOSE_FORMS = ("subpixel_call", "torch_call")
 
 
