@@ -254,7 +254,8 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         """
         height, width, filters = inputs.shape[1], inputs.shape[2], self.filters
         products = ops.einsum("nhwi,ti->nhwt", inputs, ops.reshape(self.kernel, (16 * filters, -1)))
-        # split (not slicing) so that the gradient is one concatenation, not 16 pads.
+        # split (not slicing) so that the gradient is one concatenation, not 16 pads; each
+        # plane padded after the split (padding the whole product first: 8% slower steps).
         planes = [
             ops.pad(plane, ((0, 0), (1, 1), (1, 1), (0, 0)))
             for plane in ops.split(products, 16, axis=-1)
