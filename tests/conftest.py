@@ -3,9 +3,9 @@
 The suite runs once per Keras backend (`KERAS_BACKEND=jax|tensorflow|torch`); see
 `scripts/test`. Environment settings must come before the first `import keras`.
 
-`--impl module:adapter` (or PIX2PIX_IMPL) points the specification tests in
-`tests/spec/` at another pix2pix implementation; the tests about pix2pix_k3's own
-internals are then not collected at all.
+The specification suite (`spec/`, the `pix2pix-spec` distribution) is a pytest plugin of
+its own; the tests here run it in subprocesses against pix2pix_k3's adapter, the
+examples, the peers and the mutants.
 """
 
 import os
@@ -22,8 +22,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
-SPEC = pathlib.Path(__file__).resolve().parent / "spec"
-
 # No deadline: the first example of a JAX test includes its compilation.
 settings.register_profile(
     "pix2pix",
@@ -35,26 +33,7 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pix2pix"))
 
 
-def pytest_addoption(parser):
-    parser.addoption(
-        "--impl",
-        default=os.environ.get("PIX2PIX_IMPL"),
-        help="run the specification tests (tests/spec) against this adapter, "
-        "module:attribute or file.py:attribute; default: pix2pix_k3's own "
-        "(env: PIX2PIX_IMPL)",
-    )
-
-
-def pytest_ignore_collect(collection_path, config):
-    """Under --impl only the specification tests are collected."""
-    if config.getoption("impl") and collection_path.is_file():
-        return SPEC not in collection_path.resolve().parents
-    return None
-
-
 def pytest_report_header(config):
-    if config.getoption("impl"):
-        return f"specification tests against --impl {config.getoption('impl')}"
     import keras
 
     return f"keras {keras.__version__}, backend {keras.backend.backend()}"

@@ -1,8 +1,9 @@
-"""The adapter that shows `pix2pix.py` (plain PyTorch) to the specification tests:
+"""The adapter that shows `pix2pix.py` (plain PyTorch) to the specification suite:
 
-    pytest tests/spec --impl examples/torch_pix2pix/adapter.py:TorchPix2Pix
+    python -m pix2pix_spec --impl examples/torch_pix2pix/adapter.py:TorchPix2Pix
 
 Everything crosses as NumPy: NHWC float32 in [-1, 1] one way, NCHW tensors the other.
+The train step is the example's own `Pix2Pix.step`, watched with forward hooks.
 """
 
 import pathlib
@@ -25,23 +26,43 @@ def to_numpy(tensor):
     return tensor.detach().numpy().transpose(0, 2, 3, 1)
 
 
+def block_dict(block, part):
+    """One Sequential block of the example as the protocol's layer dict."""
+    conv = block[0]
+    dropout = [m.p for m in block if isinstance(m, torch.nn.Dropout)]
+    leaky = [m.negative_slope for m in block if isinstance(m, torch.nn.LeakyReLU)]
+    relu = any(isinstance(m, torch.nn.ReLU) for m in block)
+    layer = {
+        "part": part,
+        "filters": conv.out_channels,
+        "norm": "batch" if any(isinstance(m, torch.nn.BatchNorm2d) for m in block) else "none",
+        "dropout": dropout[0] if dropout else 0.0,
+        "slope": leaky[0] if leaky else (0.0 if relu else None),
+    }
+    if part == "decoder":
+        layer["upsampling"] = (
+            "transposed" if isinstance(conv, torch.nn.ConvTranspose2d) else "resize"
+        )
+    return layer
+
+
 class TorchPix2Pix:
     name = "examples/torch_pix2pix"
     capabilities = {
         "generator",
         "generator_layers",
         "discriminator",
-        "jitter",
+        "discriminator_layers",
+        "data",
         "losses",
-        "objectives",
         "training",
+        "recording",
     }
     image_sizes = (32, 64, 128, 256, 512)
     receptive_fields = (1, 16, 34, 70, 142, 286)
     discriminator_outputs = "logits"
-    load_size, crop_size = 286, 256
-    lambda_l1 = 100.0
-    d_loss_scale = 0.5
+    discriminator_norm = "batch"
+    directions = ("AtoB", "BtoA")
 
     def generator(self, image_size, in_channels=3, out_channels=3):
         return pix2pix.UNet(image_size, in_channels, out_channels)
@@ -52,67 +73,62 @@ class TorchPix2Pix:
             return to_numpy(generator(to_torch(images)))
 
     def generator_layers(self, generator):
-        layers = []
-        for part, blocks in (("encoder", generator.downs), ("decoder", generator.ups)):
-            for block in blocks:
-                conv = block[0]
-                dropout = [m.p for m in block if isinstance(m, torch.nn.Dropout)]
-                layers.append(
-                    {
-                        "part": part,
-                        "filters": conv.out_channels,
-                        "norm": any(isinstance(m, torch.nn.BatchNorm2d) for m in block),
-                        "dropout": dropout[0] if dropout else 0.0,
-                    }
-                )
-        return layers
+        return [block_dict(b, "encoder") for b in generator.downs] + [
+            block_dict(b, "decoder") for b in generator.ups
+        ]
 
     def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
         return pix2pix.PatchGAN(receptive_field, in_channels, out_channels)
 
-    def run_discriminator(self, discriminator, inputs, images):
-        discriminator.eval()
+    def run_discriminator(self, discriminator, inputs, images, training=False):
+        discriminator.train(training)
         with torch.no_grad():
             return to_numpy(discriminator(to_torch(inputs), to_torch(images)))
 
-    def jitter(self, input_image, target_image, seed):
-        return pix2pix.jitter(input_image, target_image, seed, self.load_size, self.crop_size)
+    def discriminator_layers(self, discriminator):
+        modules = list(discriminator.net)
+        convs = [i for i, m in enumerate(modules) if isinstance(m, torch.nn.Conv2d)]
+        return [
+            {k: v for k, v in block_dict(modules[start:end], "encoder").items() if k != "part"}
+            for start, end in zip(convs[:-1], convs[1:], strict=True)
+        ]
+
+    def load_pair(self, path, seed, direction):
+        return pix2pix.load_pair(path, seed, direction)
 
     def discriminator_loss(self, real_outputs, fake_outputs):
         return float(pix2pix.discriminator_loss(to_torch(real_outputs), to_torch(fake_outputs)))
 
     def generator_loss(self, fake_outputs, generated, targets):
         loss = pix2pix.generator_loss(
-            to_torch(fake_outputs), to_torch(generated), to_torch(targets), self.lambda_l1
+            to_torch(fake_outputs), to_torch(generated), to_torch(targets)
         )
         return float(loss)
-
-    def objectives(self, generator, discriminator, inputs, targets):
-        generator.eval()
-        discriminator.eval()
-        with torch.no_grad():
-            x, y = to_torch(inputs), to_torch(targets)
-            d_loss, g_loss = pix2pix.losses(discriminator, x, y, generator(x), self.lambda_l1)
-        return {"g_loss": float(g_loss), "d_loss": float(d_loss)}
 
     def trainer(self, image_size):
         return Trainer(pix2pix.Pix2Pix(image_size))
 
 
 class Trainer:
+    """The example's model and its own step; hooks note G's output and D's calls."""
+
     def __init__(self, model):
         torch.manual_seed(0)
         self.model = model
+        self.generator, self.discriminator = model.generator, model.discriminator
+        self.generator.register_forward_hook(self.note_fake)
+        self.discriminator.register_forward_hook(self.note_call)
+        self.fakes, self.calls = [], []
+
+    def note_fake(self, module, inputs, output):
+        self.fakes.append(to_numpy(output))
+
+    def note_call(self, module, inputs, output):
+        condition, image = inputs
+        self.calls.append((to_numpy(condition), to_numpy(image), to_numpy(output)))
 
     def step(self, inputs, targets):
-        return self.model.step(to_torch(inputs), to_torch(targets))
-
-    def generate(self, inputs):
-        self.model.generator.eval()
-        with torch.no_grad():
-            return to_numpy(self.model.generator(to_torch(inputs)))
-
-    def discriminate(self, inputs, images):
-        self.model.discriminator.eval()
-        with torch.no_grad():
-            return to_numpy(self.model.discriminator(to_torch(inputs), to_torch(images)))
+        self.fakes, self.calls = [], []
+        losses = self.model.step(to_torch(inputs), to_torch(targets))
+        (fake,) = self.fakes
+        return {"fake": fake, "d_calls": list(self.calls), **losses}

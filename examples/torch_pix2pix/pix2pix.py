@@ -118,6 +118,16 @@ def jitter(a, b, seed, load_size=286, crop_size=256):
     return tuple(out)
 
 
+def load_pair(path, seed, direction="AtoB", load_size=286, crop_size=256):
+    """A training pair from an A|B file: (input, target) float32 HWC in [-1, 1], jittered."""
+    ab = np.asarray(Image.open(path).convert("RGB"))
+    half = ab.shape[1] // 2
+    a, b = ab[:, :half], ab[:, half:]
+    x, y = (a, b) if direction == "AtoB" else (b, a)
+    x, y = jitter(np.ascontiguousarray(x), np.ascontiguousarray(y), seed, load_size, crop_size)
+    return tuple(image.astype("float32") / 127.5 - 1 for image in (x, y))
+
+
 def bce(logits, real):
     target = torch.ones_like(logits) if real else torch.zeros_like(logits)
     return functional.binary_cross_entropy_with_logits(logits, target)
