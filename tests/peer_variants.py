@@ -1,0 +1,11 @@
+"""A configuration of the peers' adapter for a verdict the suite once got wrong
+(`test_spec_peers.py`). Needs PIX2PIX_PEERS, like the adapters themselves."""
+
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples" / "adapters"))
+
+from junyanz_adapter import Junyanz  # noqa: E402
+
+JunyanzInstance = Junyanz.with_options(norm="instance")  # the authors' --norm instance

@@ -1,0 +1,95 @@
+"""Calibration on real code: the specification suite's verdicts on the two pix2pix
+implementations everybody uses, run from their own unmodified code (`../shared/peers`)
+through `examples/adapters/`. Every FAIL must be a true deviation of that code from the
+paper, and every true deviation a FAIL.
+
+The peers' code is not part of this repository: the tests skip, saying why, where
+`../shared/peers` is absent. They are about the suite, not about a backend, so they run
+once, in the torch pass (the TensorFlow tutorial's own process uses TensorFlow).
+"""
+
+import importlib.util
+
+import keras
+import pytest
+from pix2pix_spec.catalogue import REQUIREMENTS
+from spec_runs import PEERS, TORCHVISION_FILES, peers_env, run_suite
+
+pytestmark = [
+    pytest.mark.skipif(keras.backend.backend() != "torch", reason="runs once, in the torch pass"),
+    pytest.mark.skipif(
+        not PEERS.is_dir(), reason=f"the peers' code is not here ({PEERS} is absent)"
+    ),
+]
+
+# Each expected FAIL: a phrase of its message, and the line of the peer's code that deviates.
+TF_TUTORIAL = {
+    "GEN-6": (
+        "innermost (1x1) layer is normalised",
+        "Generator(): the 8th encoder layer is downsample(512, 4), apply_batchnorm=True",
+    ),
+    "ACT-1": ("0.3 is Keras' default", "downsample(): result.add(tf.keras.layers.LeakyReLU())"),
+    "OBJ-1": (
+        "the sum without the paper's 1/2",
+        "discriminator_loss(): total_disc_loss = real_loss + generated_loss",
+    ),
+    "OBJ-4": (
+        "updated simultaneously",
+        "train_step(): both tapes over one forward pass, then both apply_gradients",
+    ),
+}
+JUNYANZ = {
+    "GEN-7": (
+        "dropout on decoder layers 2-4",
+        "UnetGenerator: the num_downs - 5 blocks with use_dropout sit inside the innermost "
+        "block, so their dropout follows decoder layers 2-4",
+    ),
+}
+
+
+def needs(*modules):
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (scripts/test installs it)")
+
+
+def check_verdicts(run, expected):
+    verdicts = run.verdicts()
+    assert set(verdicts) == {r.ident for r in REQUIREMENTS}, run.output
+    assert run.failing() == sorted(expected), run.output
+    for ident, (phrase, _) in expected.items():
+        assert phrase in run.detail(ident), f"{ident}: {run.detail(ident)}"
+    others = {ident: v for ident, v in verdicts.items() if ident not in expected}
+    assert set(others.values()) == {"pass"}, others
+
+
+def test_the_tensorflow_tutorial_fails_only_its_true_deviations(tmp_path):
+    needs("tensorflow", "tensorboard")
+    run = run_suite(
+        "examples/adapters/tf_tutorial_adapter.py:TFTutorial",
+        tmp_path,
+        backend="tensorflow",
+        env=peers_env(),
+    )
+    check_verdicts(run, TF_TUTORIAL)
+
+
+def test_the_pytorch_reference_fails_only_its_true_deviation(tmp_path):
+    needs("torch")
+    if not (TORCHVISION_FILES / "torchvision").is_dir():
+        pytest.skip(f"torchvision's transforms are not unpacked in {TORCHVISION_FILES}")
+    run = run_suite("examples/adapters/junyanz_adapter.py:Junyanz", tmp_path, env=peers_env())
+    check_verdicts(run, JUNYANZ)
+    # Was a FAIL: min(286, 256) rows expected where the authors' PatchGAN sees rows 1..255.
+    assert "the 286 field, larger than the image, measured at 256: rows 1..255" in run.detail(
+        "DIS-2"
+    ), run.detail("DIS-2")
+
+
+def test_instance_norm_makes_the_field_unmeasurable_not_wrong(tmp_path):
+    """Was a FAIL of 1, 16 and 70: instance statistics make every output see the image."""
+    needs("torch")
+    run = run_suite("tests/peer_variants.py:JunyanzInstance", tmp_path, "--only", "DIS-2,DIS-4",
+                    env=peers_env())  # fmt: skip
+    assert run.verdicts() == {"DIS-2": "skipped", "DIS-4": "pass"}, run.output
+    assert "not measurable with instance statistics" in run.detail("DIS-2")
