@@ -20,6 +20,10 @@ def arguments(argv):
         str(REQUIREMENTS_DIR / "pytest.ini"),
         "--rootdir",
         str(REQUIREMENTS_DIR),
+        # `python -m` imported this package before pytest could rewrite its asserts; the
+        # requirement modules, imported later, are rewritten as usual.
+        "-W",
+        "ignore::pytest.PytestAssertRewriteWarning",
         *argv,
     ]
 
