@@ -1,4 +1,4 @@
-"""A configuration of the peers' adapter for a verdict the suite once got wrong
+"""Configurations of the peers' adapter for verdicts the suite once got wrong
 (`test_spec_peers.py`). Needs PIX2PIX_PEERS, like the adapters themselves."""
 
 import pathlib
@@ -9,3 +9,4 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples" 
 from junyanz_adapter import Junyanz  # noqa: E402
 
 JunyanzInstance = Junyanz.with_options(norm="instance")  # the authors' --norm instance
+JunyanzLSGAN = Junyanz.with_options(gan_mode="lsgan")  # the authors' --gan_mode lsgan

@@ -93,3 +93,14 @@ def test_instance_norm_makes_the_field_unmeasurable_not_wrong(tmp_path):
                     env=peers_env())  # fmt: skip
     assert run.verdicts() == {"DIS-2": "skipped", "DIS-4": "pass"}, run.output
     assert "not measurable with instance statistics" in run.detail("DIS-2")
+
+
+def test_lsgan_scores_are_named_as_the_deviation_they_are(tmp_path):
+    """Was a false verdict: LSGAN scores read as logits, the pairing blamed for them."""
+    needs("torch")
+    run = run_suite("tests/peer_variants.py:JunyanzLSGAN", tmp_path, "--only",
+                    "OBJ-1,OBJ-2,OBJ-3,OBJ-4,TRN-2", env=peers_env())  # fmt: skip
+    expected = {"OBJ-1": "FAIL", "OBJ-2": "FAIL", "OBJ-3": "pass", "OBJ-4": "pass", "TRN-2": "pass"}
+    assert run.verdicts() == expected, run.output
+    assert "least squares (LSGAN), halved" in run.detail("OBJ-1")
+    assert "least squares (LSGAN)" in run.detail("OBJ-2")

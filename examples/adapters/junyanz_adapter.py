@@ -118,8 +118,12 @@ class Junyanz:
     @classmethod
     def with_options(cls, **changes):
         """An adapter class for another configuration of the same code."""
-        norm = changes.get("norm", cls.options["norm"])
-        attributes = {"options": {**cls.options, **changes}, "discriminator_norm": norm}
+        options = {**cls.options, **changes}
+        attributes = {
+            "options": options,
+            "discriminator_norm": options["norm"],
+            "discriminator_outputs": "lsgan" if options["gan_mode"] == "lsgan" else "logits",
+        }
         return type(f"{cls.__name__}_{'_'.join(map(str, changes.values()))}", (cls,), attributes)
 
     @property

@@ -94,13 +94,18 @@ def paper_g_loss(fake_outputs, generated, target):
     return bce(fake_outputs, 1.0) + LAMBDA_L1 * float(np.mean(np.abs(target - generated)))
 
 
+def lsgan_d_loss(real, fake):
+    """D's least-squares objective (LSGAN), halved as the paper halves its own."""
+    return 0.5 * float(np.mean((real - 1) ** 2) + np.mean(fake**2))
+
+
 def d_variants(real, fake):
     """D's loss as the known mistakes and variants compute it."""
     total = bce(real, 1.0) + bce(fake, 0.0)
     return {
         "the sum without the paper's 1/2": total,
         "swapped labels (real as 0, fake as 1)": 0.5 * (bce(real, 0.0) + bce(fake, 1.0)),
-        "least squares (LSGAN), halved": 0.5 * (np.mean((real - 1) ** 2) + np.mean(fake**2)),
+        "least squares (LSGAN), halved": lsgan_d_loss(real, fake),
         "least squares (LSGAN), not halved": np.mean((real - 1) ** 2) + np.mean(fake**2),
     }
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from pix2pix_spec.protocol import declared
-from pix2pix_spec.reference import array, paper_d_loss, patch_map, to_logits
+from pix2pix_spec.reference import array, lsgan_d_loss, paper_d_loss, patch_map, to_logits
 
 requirement = pytest.mark.requirement
 
@@ -64,26 +64,28 @@ def test_training_reduces_the_l1_distance(trained, note):
 def test_a_discriminator_step_lowers_its_loss(stepped, impl, note):
     trainer, record = stepped
     kind = declared(impl, "discriminator_outputs")
+    objective = lsgan_d_loss if kind == "lsgan" else paper_d_loss  # D's own, as declared
     found = record.d_sources()
     if found:
         _, real, fake = found[0]
-        before = paper_d_loss(real.logits, fake.logits)
+        before = objective(real.logits, fake.logits)
     else:  # the loss is none we know (OBJ-1 says so): take D's first calls on each pair
         reals, fakes = record.scoring("y"), record.scoring("G(x)")
         if not (reals and fakes):
             pytest.skip("the step's calls of D did not score both real and generated pairs")
-        before = paper_d_loss(reals[0].logits, fakes[0].logits)
+        before = objective(reals[0].logits, fakes[0].logits)
 
     def outputs(images):
         # As in the step: one call per kind of pair, batch statistics of that call.
         out = impl.run_discriminator(trainer.discriminator, record.x, images, training=True)
         return to_logits(patch_map(out), kind)
 
-    after = paper_d_loss(outputs(record.y), outputs(record.fake))
+    after = objective(outputs(record.y), outputs(record.fake))
     note(f"D's loss on its batch {before:.4f} -> {after:.4f}")
     assert after < before - 1e-4, (
-        "TRN-2: D's update must lower D's objective (the paper's, halved BCE with real "
-        "labelled 1 and fake 0) on the very pairs it was computed from; before the step "
+        "TRN-2: D's update must lower D's objective (halved BCE, or the declared LSGAN's "
+        "squares, with real labelled 1 and fake 0) on the very pairs it was computed from; "
+        "before the step "
         f"{before:.5f}, after it {after:.5f}. Is D's optimizer stepping, on D's own "
         "variables, with real labelled 1 and fake 0?"
     )
