@@ -25,6 +25,9 @@ import importlib
 import importlib.util
 import pathlib
 import sys
+from typing import Any, Literal, TypedDict
+
+from numpy.typing import ArrayLike
 
 CAPABILITIES = {
     "generator": ("image_sizes", "generator", "run_generator"),
@@ -42,6 +45,29 @@ UPSAMPLINGS = ("transposed", "resize")
 DIRECTIONS = ("AtoB", "BtoA")
 
 
+Norm = Literal["batch", "instance", "none"]
+
+
+class Layer(TypedDict, total=False):
+    """One convolution block, as `generator_layers` and `discriminator_layers` list it."""
+
+    part: Literal["encoder", "decoder"]
+    filters: int
+    norm: Norm
+    dropout: float
+    slope: float | None
+    upsampling: Literal["transposed", "resize"]
+
+
+class StepRecord(TypedDict):
+    """What one recorded train step computed (see `Trainer.step`)."""
+
+    fake: ArrayLike
+    d_calls: list[tuple[ArrayLike | None, ArrayLike, ArrayLike]]
+    d_loss: float
+    g_loss: float
+
+
 class AdapterError(Exception):
     """An adapter that cannot be loaded or does not follow the protocol."""
 
@@ -53,10 +79,10 @@ class Trainer:
     the adapter's `run_generator` / `run_discriminator` accept.
     """
 
-    generator = None
-    discriminator = None
+    generator: Any = None
+    discriminator: Any = None
 
-    def step(self, inputs, targets):
+    def step(self, inputs: ArrayLike, targets: ArrayLike) -> StepRecord | None:
         """Run one train step of the implementation's own training code on this batch.
 
         With the "recording" capability, return what the step computed, observed while it
@@ -82,28 +108,29 @@ class Adapter:
     "discriminator_layers", "data", "losses", "training", "recording".
     """
 
-    name = "my pix2pix"
-    capabilities = set()
+    name: str = "my pix2pix"
+    capabilities: set[str] = set()
 
     # -- declarations ------------------------------------------------------------------
-    image_sizes = (256,)  # square sizes the generator takes
-    discriminator_sizes = None  # square sizes D takes; None: the same as image_sizes
-    receptive_fields = (70,)  # PatchGAN fields D can be built with: 1, 16, 34, 70, 142, 286
-    discriminator_outputs = "logits"  # or "probabilities" (after a sigmoid), or "lsgan" scores
-    discriminator_norm = "batch"  # D's normalisation: "batch", "instance" or "none"
-    directions = ("AtoB", "BtoA")  # what load_pair accepts; "AtoB": left half is the input
+    image_sizes: tuple[int, ...] = (256,)  # square sizes the generator takes
+    discriminator_sizes: tuple[int, ...] | None = None  # D's sizes; None: image_sizes
+    receptive_fields: tuple[int, ...] = (70,)  # PatchGAN fields: 1, 16, 34, 70, 142, 286
+    # "logits", "probabilities" (after a sigmoid), or "lsgan" (least-squares scores)
+    discriminator_outputs: Literal["logits", "probabilities", "lsgan"] = "logits"
+    discriminator_norm: Norm = "batch"  # D's normalisation
+    directions: tuple[str, ...] = ("AtoB", "BtoA")  # load_pair's; "AtoB": A (left) is input
 
     # -- "generator" -------------------------------------------------------------------
-    def generator(self, image_size, in_channels, out_channels):
+    def generator(self, image_size: int, in_channels: int, out_channels: int) -> Any:
         """A freshly initialised generator for square images of `image_size`."""
         raise NotImplementedError
 
-    def run_generator(self, generator, images, training):
+    def run_generator(self, generator: Any, images: ArrayLike, training: bool) -> ArrayLike:
         """G(images) in training mode (True) or inference mode (False)."""
         raise NotImplementedError
 
     # -- "generator_layers" ------------------------------------------------------------
-    def generator_layers(self, generator):
+    def generator_layers(self, generator: Any) -> list[Layer]:
         """The encoder's and decoder's convolution blocks, input to output, without the
         final output convolution, each a dict:
 
@@ -120,38 +147,44 @@ class Adapter:
         raise NotImplementedError
 
     # -- "discriminator" ---------------------------------------------------------------
-    def discriminator(self, receptive_field, image_size, in_channels, out_channels):
+    def discriminator(
+        self, receptive_field: int, image_size: int, in_channels: int, out_channels: int
+    ) -> Any:
         """A freshly initialised PatchGAN with this receptive field."""
         raise NotImplementedError
 
-    def run_discriminator(self, discriminator, inputs, images, training=False):
+    def run_discriminator(
+        self, discriminator: Any, inputs: ArrayLike, images: ArrayLike, training: bool = False
+    ) -> ArrayLike:
         """D's outputs on the pairs (inputs[i], images[i]): the condition x first."""
         raise NotImplementedError
 
     # -- "discriminator_layers" --------------------------------------------------------
-    def discriminator_layers(self, discriminator):
+    def discriminator_layers(self, discriminator: Any) -> list[Layer]:
         """D's convolution blocks before its one-channel output convolution, each a dict
         {"filters": int, "norm": "batch" | "instance" | "none", "slope": float | None}."""
         raise NotImplementedError
 
     # -- "data" ------------------------------------------------------------------------
-    def load_pair(self, path, seed, direction):
+    def load_pair(self, path: str, seed: int, direction: str) -> tuple[ArrayLike, ArrayLike]:
         """One training pair from an A|B image file (A left, B right), through your data
         pipeline with its random jitter drawn from `seed`: (input, target), each (H, W, C),
         exactly as the networks receive them in training."""
         raise NotImplementedError
 
     # -- "losses" ----------------------------------------------------------------------
-    def discriminator_loss(self, real_outputs, fake_outputs):
+    def discriminator_loss(self, real_outputs: ArrayLike, fake_outputs: ArrayLike) -> float:
         """D's loss from its outputs on real and on generated pairs."""
         raise NotImplementedError
 
-    def generator_loss(self, fake_outputs, generated, targets):
+    def generator_loss(
+        self, fake_outputs: ArrayLike, generated: ArrayLike, targets: ArrayLike
+    ) -> float:
         """G's total loss from D's outputs on generated pairs, G(x) and y."""
         raise NotImplementedError
 
     # -- "training" and "recording" ----------------------------------------------------
-    def trainer(self, image_size):
+    def trainer(self, image_size: int) -> Trainer:
         """A fresh `Trainer` at this image size (see `Trainer.step`)."""
         raise NotImplementedError
 
