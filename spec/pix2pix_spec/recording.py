@@ -68,24 +68,24 @@ class Record:
         """The calls whose scored image is `image` ("y" or "G(x)"), in either pair order."""
         return [c for c in self.calls if image in (c.image_is, c.condition_is)]
 
-    def d_sources(self, candidates=None):
+    def d_sources(self, paper_only=False):
         """[(formula name, real call, fake call)] that give the recorded D loss."""
         found = []
         for real in self.scoring("y"):
             for fake in self.scoring("G(x)"):
                 values = {"the paper's": paper_d_loss(real.logits, fake.logits)}
-                if candidates is None:
+                if not paper_only:
                     values.update(d_variants(real.logits, fake.logits))
                 for name in matches(self.d_loss, values, rtol=STEP_RTOL):
                     found.append((name, real, fake))
         return found
 
-    def g_sources(self, candidates=None):
+    def g_sources(self, paper_only=False):
         """[(formula name, fake call)] that give the recorded G loss."""
         found = []
         for fake in self.scoring("G(x)"):
             values = {"the paper's": paper_g_loss(fake.logits, self.fake, self.y)}
-            if candidates is None:
+            if not paper_only:
                 values.update(g_variants(fake.logits, self.fake, self.y))
             for name in matches(self.g_loss, values, rtol=STEP_RTOL):
                 found.append((name, fake))

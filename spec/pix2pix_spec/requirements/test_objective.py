@@ -39,7 +39,7 @@ def describe(call):
 
 @requirement("OBJ-1")
 def test_the_recorded_discriminator_loss_is_the_paper_one(record):
-    if record.d_sources(candidates="paper"):
+    if record.d_sources(paper_only=True):
         return
     others = record.d_sources()
     reals, fakes = record.scoring("y"), record.scoring("G(x)")
@@ -59,7 +59,7 @@ def test_the_recorded_discriminator_loss_is_the_paper_one(record):
 
 @requirement("OBJ-2")
 def test_the_recorded_generator_loss_is_the_paper_one(record):
-    if record.g_sources(candidates="paper"):
+    if record.g_sources(paper_only=True):
         return
     others = record.g_sources()
     fakes = record.scoring("G(x)")
