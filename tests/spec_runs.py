@@ -16,12 +16,18 @@ TORCHVISION_FILES = ROOT / ".cache" / "torchvision-files"
 
 
 class SuiteRun:
-    """One run's {requirement id: row} from the JSON report, and its printed output."""
+    """One run's {requirement id: row} from the JSON report, and its printed output (whole:
+    hypothesis' falsifying examples can be long, and the table comes before them)."""
 
     def __init__(self, report, output, returncode):
         self.rows = {row["id"]: row for row in report.get("requirements", [])}
         self.header = {k: v for k, v in report.items() if k != "requirements"}
         self.output, self.returncode = output, returncode
+
+    @property
+    def tail(self):
+        """The end of the output, for assertion messages."""
+        return self.output[-6000:]
 
     def verdicts(self):
         return {ident: row["verdict"] for ident, row in self.rows.items()}
@@ -45,9 +51,10 @@ def run_suite(impl, tmp_path, *args, backend=None, env=None, timeout=1500):
     done = subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout
     )
-    output = done.stdout[-6000:] + done.stderr[-3000:]
-    assert report.is_file(), f"the suite wrote no report (exit {done.returncode}):\n{output}"
-    return SuiteRun(json.loads(report.read_text()), output, done.returncode)
+    output = done.stdout + done.stderr
+    exit_code = done.returncode
+    assert report.is_file(), f"the suite wrote no report (exit {exit_code}):\n{output[-6000:]}"
+    return SuiteRun(json.loads(report.read_text()), output, exit_code)
 
 
 def peers_env():

@@ -71,6 +71,6 @@ def test_an_unknown_requirement_id_is_refused(adapter, tmp_path):
 def test_max_examples_reaches_hypothesis(adapter, tmp_path):
     run = run_suite(adapter, tmp_path, "--only", "OBJ-2", "--max-examples", "3",
                     "--hypothesis-show-statistics")  # fmt: skip
-    assert "Stopped because settings.max_examples=3" in run.output, run.output
+    assert "Stopped because settings.max_examples=3" in run.output, run.tail
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["suite"] == "pix2pix-spec" and report["impl"] == adapter

@@ -55,8 +55,8 @@ def needs(*modules):
 
 def check_verdicts(run, expected):
     verdicts = run.verdicts()
-    assert set(verdicts) == {r.ident for r in REQUIREMENTS}, run.output
-    assert run.failing() == sorted(expected), run.output
+    assert set(verdicts) == {r.ident for r in REQUIREMENTS}, run.tail
+    assert run.failing() == sorted(expected), run.tail
     for ident, (phrase, _) in expected.items():
         assert phrase in run.detail(ident), f"{ident}: {run.detail(ident)}"
     others = {ident: v for ident, v in verdicts.items() if ident not in expected}
@@ -91,7 +91,7 @@ def test_instance_norm_makes_the_field_unmeasurable_not_wrong(tmp_path):
     needs("torch")
     run = run_suite("tests/peer_variants.py:JunyanzInstance", tmp_path, "--only", "DIS-2,DIS-4",
                     env=peers_env())  # fmt: skip
-    assert run.verdicts() == {"DIS-2": "skipped", "DIS-4": "pass"}, run.output
+    assert run.verdicts() == {"DIS-2": "skipped", "DIS-4": "pass"}, run.tail
     assert "not measurable with instance statistics" in run.detail("DIS-2")
 
 
@@ -101,6 +101,6 @@ def test_lsgan_scores_are_named_as_the_deviation_they_are(tmp_path):
     run = run_suite("tests/peer_variants.py:JunyanzLSGAN", tmp_path, "--only",
                     "OBJ-1,OBJ-2,OBJ-3,OBJ-4,TRN-2", env=peers_env())  # fmt: skip
     expected = {"OBJ-1": "FAIL", "OBJ-2": "FAIL", "OBJ-3": "pass", "OBJ-4": "pass", "TRN-2": "pass"}
-    assert run.verdicts() == expected, run.output
+    assert run.verdicts() == expected, run.tail
     assert "least squares (LSGAN), halved" in run.detail("OBJ-1")
     assert "least squares (LSGAN)" in run.detail("OBJ-2")

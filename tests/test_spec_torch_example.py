@@ -61,5 +61,5 @@ def test_pairs_recorded_as_image_then_condition_are_named_not_failed(tmp_path):
     (tmp_path / "reversed.py").write_text(REVERSED.format(folder=str(folder)))
     run = run_suite(f"{tmp_path / 'reversed.py'}:ReversedRecord", tmp_path, "--only",
                     "OBJ-1,OBJ-2,OBJ-3,OBJ-4")  # fmt: skip
-    assert set(run.verdicts().values()) == {"pass"}, run.output
+    assert set(run.verdicts().values()) == {"pass"}, run.tail
     assert "recorded as (image, condition)" in run.detail("OBJ-3")
