@@ -110,9 +110,10 @@ class RunFolder:
 
     def trim_history(self, epochs):
         """Drop history rows past `epochs` completed epochs (written by a run killed later)."""
-        if not self.history.is_file():
+        lines = self.history.read_text().splitlines(keepends=True) if self.history.is_file() else []
+        if not lines:  # a run stopped in its first epoch: CSVLogger writes the header itself
             return
-        header, *rows = self.history.read_text().splitlines(keepends=True)
+        header, *rows = lines
         kept = [row for row in rows if int(row.split(",", 1)[0]) < epochs]
         if len(kept) < len(rows):
             replace_atomically(self.history, lambda tmp: tmp.write_text("".join([header, *kept])))

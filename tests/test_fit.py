@@ -223,3 +223,29 @@ def test_importing_the_cli_leaves_the_matplotlib_backend_alone():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "svg"
+
+
+def test_a_run_stopped_in_its_first_epoch_resumes_from_the_start(tmp_path):
+    """A stop in epoch 1 (a bad file, a kill, Ctrl-C) leaves config.json, no committed
+    epoch and possibly the empty history.csv Keras' CSVLogger creates at the start:
+    --resume must start the run over, not fail."""
+    data, held_out = tmp_path / "pairs" / "train", tmp_path / "pairs" / "val"
+    rng = np.random.default_rng(0)
+    for folder in (data, held_out):
+        folder.mkdir(parents=True)
+        for i in range(3):
+            pair = rng.integers(0, 256, (40, 80, 3), dtype=np.uint8)
+            Image.fromarray(pair).save(folder / f"{i}.jpg")
+    (data / "x.jpg").write_text("not an image")  # found only when epoch 1 reads it
+    out = tmp_path / "run"
+    flags = [*TINY_RUN[:2], *TINY_RUN[4:], "--epochs", "1", "--data", str(data), "--out", str(out)]
+    with pytest.raises(SystemExit, match="x.jpg"):
+        main(flags)
+    assert (out / "config.json").is_file() and not (out / "checkpoints" / "state.json").exists()
+    # A kill or Ctrl-C later in epoch 1 also leaves the file CSVLogger created empty.
+    (out / "history.csv").write_text("")
+    Image.fromarray(rng.integers(0, 256, (40, 80, 3), dtype=np.uint8)).save(data / "x.jpg")
+    main(["--resume", "--out", str(out)])
+    header, *rows = (out / "history.csv").read_text().splitlines()
+    assert header.startswith("epoch") and [row.split(",")[0] for row in rows] == ["0"]
+    assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs"] == 1

@@ -81,3 +81,11 @@ def test_history_rows_past_the_committed_epoch_are_dropped(tmp_path):
     run.history.write_text("epoch,g_l1\n0,0.5\n1,0.4\n2,0.3\n")
     run.trim_history(2)
     assert run.history.read_text() == "epoch,g_l1\n0,0.5\n1,0.4\n"
+
+
+@pytest.mark.parametrize("text", ["", "epoch,g_l1\n"])
+def test_an_empty_or_header_only_history_is_left_for_the_next_epoch(tmp_path, text):
+    run = RunFolder(tmp_path)
+    run.history.write_text(text)
+    run.trim_history(0)
+    assert run.history.read_text() == text
