@@ -6,6 +6,8 @@ keys with dashes; `PAPER` holds the paper's value where it differs from the CPU-
 default, for the `--help` text.
 """
 
+import argparse
+
 from pix2pix_k3.discriminator import N_LAYERS, patch_grid
 from pix2pix_k3.generator import check_image_size, default_depth
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES, objective
@@ -77,6 +79,17 @@ def resolve(config):
 def total_epochs(config):
     """Epochs at the full learning rate plus the decaying ones."""
     return config["epochs"] + config["epochs_decay"]
+
+
+def positive_int(text):
+    """argparse type of a count that must be 1 or more (a batch size of 0 splits nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def check(config, given=()):

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from pix2pix_k3 import checkpoint
+from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import evaluation_data
 from pix2pix_k3.metrics import MEASURES
@@ -48,7 +49,7 @@ def parse_args(argv=None):
         help="where to write the results (default: "
         "<run>/evaluation.json, or evaluation.json here for a .keras file)",
     )
-    parser.add_argument("--batch-size", type=int, default=8, help="pairs per forward pass")
+    parser.add_argument("--batch-size", type=positive_int, default=8, help="pairs per forward pass")
     return parser.parse_args(argv)
 
 

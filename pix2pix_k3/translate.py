@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from pix2pix_k3 import checkpoint, report
+from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, split_side_by_side
 from pix2pix_k3.data.jitter import resize
@@ -55,7 +56,9 @@ def parse_args(argv=None):
         "--model-size", action="store_true", help="keep outputs at the model's size"
     )
     parser.add_argument("--html", action="store_true", help="also write DIR/index.html")
-    parser.add_argument("--batch-size", type=int, default=8, help="images per forward pass")
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=8, help="images per forward pass"
+    )
     return parser.parse_args(argv)
 
 

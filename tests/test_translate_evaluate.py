@@ -103,3 +103,16 @@ def test_evaluate_on_a_folder_matches_the_metric_computed_by_hand(run_folder, pa
     x, y = PairDataset.from_folder(pairs, crop_size=32, jitter=False, shuffle=False).batch_of(3)
     expected = l1(to_numpy(model.translate(x, mode="eval")), y)
     np.testing.assert_allclose(results["per_pair"]["l1"], expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("program", [translate, evaluate])
+@pytest.mark.parametrize("size", ["0", "-3", "two"])
+def test_a_batch_size_below_one_is_refused_in_one_line(run_folder, tmp_path, capsys, program, size):
+    arguments = [str(run_folder), "--batch-size", size]
+    if program is translate:
+        arguments[1:1] = [str(run_folder), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as refused:
+        program.main(arguments)
+    assert refused.value.code == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "argument --batch-size:" in message and ("1 or more" in message or "whole" in message)
