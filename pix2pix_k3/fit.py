@@ -255,10 +255,16 @@ def _train(run, config, resume, callbacks):
     )
     if nan_guard.where:
         epoch, batch, keys = nan_guard.where
+        kept = run.committed_epoch()
+        kept = (
+            f"{run.latest} keeps epoch {kept}, the last good one."
+            if kept
+            else "No epoch was completed, so no checkpoint was kept."
+        )
         raise RunError(
             f"training stopped at epoch {epoch}, batch {batch}: {', '.join(keys)} became NaN or "
-            f"infinite. {run.latest} keeps the last good epoch. Try a lower --lr, "
-            "--gan-mode lsgan, or --norm instance, and check the data for blank images."
+            f"infinite. {kept} Try a lower --lr, --gan-mode lsgan, or --norm instance, and "
+            "check the data for blank images."
         )
     print(f"done: open {run.index} (samples, loss curves); the model is {run.latest}")
     return model

@@ -102,21 +102,33 @@ def test_resume_after_sigkill_mid_epoch_ends_with_the_uninterrupted_weights(tmp_
 
 
 class PoisonAt(keras.callbacks.Callback):
-    """Turns every weight into NaN before batch 1 of epoch 2."""
+    """Turns every weight into NaN before batch 1 of epoch `at` (0-based; 1 by default)."""
+
+    def __init__(self, at=1):
+        super().__init__()
+        self.at = at
 
     def on_epoch_begin(self, epoch, logs=None):
-        if epoch == 1:
+        if epoch == self.at:
             for variable in self.model.trainable_variables:
                 variable.assign(keras.ops.full(variable.shape, float("nan")))
 
 
 def test_a_nan_stops_training_with_advice_and_keeps_the_last_good_epoch(tmp_path):
     out = tmp_path / "run"
-    with pytest.raises(SystemExit, match="epoch 2, batch 1: .*NaN.* Try a lower --lr"):
+    message = "epoch 2, batch 1: .*NaN.*latest.keras keeps epoch 1, the last good one. Try a"
+    with pytest.raises(SystemExit, match=message):
         main([*TINY_RUN, "--epochs", "3", "--out", str(out)], callbacks=[PoisonAt()])
     assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs"] == 1
     model = keras.saving.load_model(out / "checkpoints" / "latest.keras")
     assert all(np.isfinite(keras.ops.convert_to_numpy(w)).all() for w in model.weights)
+
+
+def test_a_nan_in_the_first_epoch_says_that_nothing_was_kept(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit, match="epoch 1, batch 1: .*No epoch was completed, so no chec"):
+        main([*TINY_RUN, "--epochs", "2", "--out", str(out)], callbacks=[PoisonAt(0)])
+    assert not (out / "checkpoints" / "latest.keras").exists()
 
 
 def refusals(tmp_path):
