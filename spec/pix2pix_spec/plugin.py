@@ -223,7 +223,7 @@ def verdict(outcomes):
     return "not run", ""
 
 
-def table(config):
+def table():
     """The requirement rows of this run, in paper order."""
     rows = []
     for ident in sorted(RESULTS, key=ORDER.get):
@@ -280,7 +280,7 @@ def markdown(header, rows):
 def pytest_terminal_summary(terminalreporter, config):
     if not RESULTS:
         return
-    header, rows = report_header(config), table(config)
+    header, rows = report_header(config), table()
     write = terminalreporter.write_line
     terminalreporter.section(f"pix2pix requirements: {header['impl']}")
     write(
