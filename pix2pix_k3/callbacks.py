@@ -6,7 +6,7 @@ import math
 import keras
 
 from pix2pix_k3 import report
-from pix2pix_k3.config import total_epochs
+from pix2pix_k3.config import keeps_checkpoint
 
 
 def linear_decay(epochs, epochs_decay, lr):
@@ -62,15 +62,16 @@ class RunRecorder(keras.callbacks.Callback):
     def __init__(self, run, config, samples):
         super().__init__()
         self.run, self.config, self.samples = run, config, samples
-        self.total = total_epochs(config)
 
     def on_epoch_end(self, epoch, logs=None):
         if not all(_finite(value) for value in (logs or {}).values()):
             return
         done = epoch + 1
-        every = self.config["save_every"]
-        keep = done == self.total or (every > 0 and done % every == 0)
-        self.run.commit(self.model, done, keep=keep)
+        self.run.commit(self.model, done, keep=keeps_checkpoint(self.config, done))
+        self.report(done)
+
+    def report(self, done):
+        """The pictures of the run after `done` epochs: sample grid, curves, index.html."""
         report.save_png(report.sample_grid(self.model, *self.samples), self.run.sample_grid(done))
         report.plot_curves(report.read_history(self.run.history), self.run.curves)
         report.write_run_index(self.run, self.config, done)

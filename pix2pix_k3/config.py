@@ -81,6 +81,12 @@ def total_epochs(config):
     return config["epochs"] + config["epochs_decay"]
 
 
+def keeps_checkpoint(config, epoch):
+    """Whether the checkpoint of `epoch` (1-based) stays: every `save_every`-th, and the last."""
+    every = config["save_every"]
+    return epoch == total_epochs(config) or (every > 0 and epoch % every == 0)
+
+
 def positive_int(text):
     """argparse type of a count that must be 1 or more (a batch size of 0 splits nothing)."""
     try:

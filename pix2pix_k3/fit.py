@@ -10,8 +10,13 @@ stopped run with `--resume --out <run folder>`.
 """
 
 import argparse
+import contextlib
+import os
 import pathlib
+import signal
+import socket
 import sys
+import threading
 import time
 
 import keras
@@ -28,6 +33,7 @@ from pix2pix_k3.config import (
     VERBOSITY,
     ConfigError,
     check,
+    keeps_checkpoint,
     resolve,
     total_epochs,
 )
@@ -37,10 +43,12 @@ from pix2pix_k3.data.splits import training_data
 from pix2pix_k3.discriminator import N_LAYERS
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
 from pix2pix_k3.model import build_pix2pix
-from pix2pix_k3.run import RunError, RunFolder
+from pix2pix_k3.run import DISK_FULL, RunError, RunFolder
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
-KEEP_ON_RESUME = {"out", "resume", "workers", "verbose", "data_parallel"}  # may change on resume
+# Flags that may change on resume: none of them changes what is trained.
+KEEP_ON_RESUME = {"out", "resume", "workers", "verbose", "data_parallel", "save_every"}
+INTERRUPTED = 130  # the exit status of a process ended by Ctrl-C (128 + SIGINT)
 
 OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
     (
@@ -139,12 +147,18 @@ def parse_args(argv=None):
     return config, set(chosen), out, resume
 
 
-def main(argv=None, callbacks=()):
-    """The command line; `callbacks` are added to Keras' (a hook for tests and notebooks)."""
+def main(argv=None, callbacks=(), command_line=False):
+    """The command line; `callbacks` are added to Keras' (a hook for tests and notebooks).
+
+    With `command_line` (as `python -m pix2pix_k3.fit` runs it), Ctrl-C ends the process
+    at once with one line saying what was kept and how to resume; called from Python
+    (a notebook), it raises KeyboardInterrupt as usual.
+    """
     config, given, out, resume = parse_args(argv)
     try:
         run, config = prepare(config, given, out, resume)
-        train(run, config, resume, callbacks)
+        with exit_on_ctrl_c(run) if command_line else contextlib.nullcontext():
+            train(run, config, resume, callbacks)
     except (ConfigError, DataError, RunError) as error:
         raise SystemExit(f"error: {error}") from None
 
@@ -179,6 +193,13 @@ def resumed_run(config, given, out):
             "(or start a new run in another --out)."
         )
     run = RunFolder(out)
+    written_by = run.backend()
+    if written_by and written_by != keras.backend.backend():
+        raise ConfigError(
+            f"--resume: {out} was trained on {written_by}, and its saved random state is "
+            f"{written_by}'s. Continue it with KERAS_BACKEND={written_by} (its .keras "
+            "files load under any backend for translate and evaluate)."
+        )
     run.prepare(resume=True)
     return run, {**run.load_config(), **{key: config[key] for key in given}}
 
@@ -212,7 +233,15 @@ def train(run, config, resume=False, callbacks=()):
         keras.distribution.set_distribution(keras.distribution.DataParallel())
     try:
         return _train(run, config, resume, callbacks)
+    except OSError as error:
+        if error.errno not in DISK_FULL:
+            raise
+        raise RunError(
+            f"the disk holding {run.path} is full ({error.filename or error.strerror}). "
+            f"The run folder is consistent: {run.kept()} once space is free."
+        ) from None
     finally:
+        run.unlock()
         keras.config.set_dtype_policy(previous[0])
         keras.distribution.set_distribution(previous[1])
 
@@ -229,8 +258,13 @@ def _train(run, config, resume, callbacks):
     run.trim_history(done)
     train_set.set_epoch(done)
     total = total_epochs(config)
+    run.check_space(model, sum(keeps_checkpoint(config, e) for e in range(done + 1, total + 1)))
     samples = val_set.batch_of(config["samples"])
     nan_guard = StopOnNaN()
+    recorder = RunRecorder(run, config, samples)
+    if done:  # a run killed while drawing them would otherwise keep stale pictures
+        recorder.set_model(model)
+        recorder.report(done)
     print(
         f"backend {keras.backend.backend()}: {description}, {config['image_size']}px, "
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
@@ -249,7 +283,7 @@ def _train(run, config, resume, callbacks):
             ),
             nan_guard,
             keras.callbacks.CSVLogger(run.history, append=True),
-            RunRecorder(run, config, samples),
+            recorder,
             *callbacks,
         ],
     )
@@ -268,6 +302,45 @@ def _train(run, config, resume, callbacks):
         )
     print(f"done: open {run.index} (samples, loss curves); the model is {run.latest}")
     return model
+
+
+@contextlib.contextmanager
+def exit_on_ctrl_c(run):
+    """While inside, Ctrl-C prints what `run` keeps and how to resume, and exits with 130.
+
+    The run folder is consistent at every moment (a kill loses only the epoch under
+    way), so nothing needs finishing: the process ends at once. A thread woken by the
+    signal does it when Python's own handler cannot run soon, as while JAX compiles.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    done = threading.Lock()
+
+    def stop(*_):
+        if done.acquire(blocking=False):
+            sys.stdout.write("\n")
+            sys.stdout.flush()
+            os.write(2, f"interrupted: {run.kept()}\n".encode())
+            os._exit(INTERRUPTED)
+
+    def watch(receiver):
+        with receiver:
+            while data := receiver.recv(64):
+                if signal.SIGINT in data:
+                    stop()
+
+    receiver, sender = socket.socketpair()
+    sender.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
+    previous_handler = signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=watch, args=(receiver,), daemon=True).start()
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        signal.set_wakeup_fd(previous_fd)
+        sender.close()
 
 
 def parallel_note():
@@ -297,4 +370,4 @@ def new_model(config):
 
 
 if __name__ == "__main__":
-    main()
+    main(command_line=True)

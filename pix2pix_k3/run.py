@@ -12,8 +12,13 @@
 Every file is written beside its final name and renamed into place, so a crash never
 leaves a half-written file under a real name. An epoch is *committed* when `state.json`
 is renamed into place: it names the checkpoint and the random-number state of that
-epoch, both complete by then. `--resume` starts from the committed epoch; anything a
-killed run wrote after it is overwritten.
+epoch, both complete by then, and the backend that wrote them. `--resume` starts from
+the committed epoch; anything a killed run wrote after it is overwritten.
+
+One process at a time: a run holds an exclusive lock on `<run>/.lock` while it trains
+(the operating system drops it when the process ends, however it ends), and a second
+`fit` on the same folder is refused. Under the lock, a starting run removes what a
+killed one left half done: temporary files, and checkpoints no commit kept.
 
 What resuming restores: weights, BatchNorm statistics, both optimizers' state and
 learning rates (all in the `.keras` file), the seed states of the model's random layers
@@ -22,17 +27,31 @@ dropout draws from. The data's order and jitter follow from (seed, epoch) alone.
 """
 
 import contextlib
+import errno
 import json
+import math
 import os
 import pathlib
+import shlex
 import shutil
+import socket
+import time
 
 import keras
 import numpy as np
 
 from pix2pix_k3.model import step_module
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
+
 STATE = "state.json"
+LOCK = ".lock"
+PARTIAL = ".partial"  # in the name of every temporary file
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class RunError(ValueError):
@@ -40,9 +59,15 @@ class RunError(ValueError):
 
 
 def replace_atomically(path, write):
-    """Call `write(temporary_path)`, then rename the result to `path`."""
+    """Call `write(temporary_path)`, then rename the result to `path`.
+
+    The temporary is removed first: a killed run may have left it hard-linked to a kept
+    checkpoint, and writing into it would change that checkpoint.
+    """
     path = pathlib.Path(path)
-    temporary = path.with_name(f".{path.name}.partial{path.suffix}")
+    temporary = path.with_name(f".{path.name}{PARTIAL}{path.suffix}")
+    with contextlib.suppress(FileNotFoundError):
+        temporary.unlink()
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -67,6 +92,7 @@ class RunFolder:
         self.checkpoints = self.path / "checkpoints"
         self.latest = self.checkpoints / "latest.keras"
         self.index = self.path / "index.html"
+        self._lock = None
 
     def sample_grid(self, epoch):
         return self.samples / f"epoch_{epoch:03d}.png"
@@ -78,7 +104,10 @@ class RunFolder:
         """Refuse, without touching anything, a folder that holds another run or can't be made."""
         if self.path.exists() and not self.path.is_dir():
             raise RunError(f"--out {self.path}: a file of that name exists; choose another --out.")
-        if self.path.is_dir() and any(self.path.iterdir()):
+        if self.path.is_dir() and self._holds_anything():
+            holder = self._holder()
+            if holder:
+                raise self._in_use(holder)
             raise RunError(
                 f"--out {self.path} is not empty. Pass --resume to continue the run in it, "
                 "or choose a new folder."
@@ -91,32 +120,142 @@ class RunFolder:
             )
 
     def prepare(self, resume=False):
-        """Create the run's folders (checking a resumed run has its config) and probe writing."""
+        """Create and lock the run's folders, then clear what a killed run left half done.
+
+        Checks that a resumed run has its config, that a new one's folder is still empty
+        once locked (another `fit` may have started in it meanwhile), and that it can be
+        written.
+        """
         if resume and not self.config.is_file():
             raise RunError(
                 f"--resume: {self.path} holds no run (no config.json). "
                 "Pass the --out of the run to continue."
             )
         try:
-            for folder in (self.path, self.samples, self.checkpoints):
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.lock()
+            if not resume and self._holds_anything():
+                self.check_new()
+            for folder in (self.samples, self.checkpoints):
                 folder.mkdir(parents=True, exist_ok=True)
-            probe = self.path / ".write-test"
-            probe.write_text("")
-            probe.unlink()
+            check_writable(self.path, "--out")
         except OSError as error:
             raise RunError(
                 f"--out {self.path}: cannot write there ({error.strerror}). Choose another --out."
             ) from None
+        self._remove_leftovers()
+
+    def lock(self):
+        """Hold the folder for this process (until `unlock` or its end), or refuse."""
+        if self._lock:
+            return
+        handle = open(self.path / LOCK, "a+")  # noqa: SIM115 (held open while training)
+        try:
+            _lock_exclusively(handle)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise self._in_use(holder) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(
+            f"fit (pid {os.getpid()} on {socket.gethostname()}, since "
+            f"{time.strftime('%Y-%m-%d %H:%M:%S')})\n"
+        )
+        handle.flush()
+        self._lock = handle
+
+    def _holder(self):
+        """Who holds the folder's lock now (another process), else None; changes nothing."""
+        if not (self.path / LOCK).is_file():
+            return None
+        with open(self.path / LOCK) as handle:
+            try:
+                _lock_exclusively(handle, shared=True)
+            except OSError:
+                return handle.read().strip() or "another process"
+        return None
+
+    def _in_use(self, holder):
+        return RunError(
+            f"--out {self.path} is in use by {holder}: one process at a time trains a run. "
+            "Wait for it to end or stop it, or choose another --out."
+        )
+
+    def unlock(self):
+        """Let another process use the folder (a process that ends does so anyway)."""
+        handle, self._lock = self._lock, None
+        if handle:
+            handle.close()
+
+    def _holds_anything(self):
+        """Whether the folder holds a file of a run (not only the lock and empty folders)."""
+        return any(
+            path.is_file() and path.name != LOCK and PARTIAL not in path.name
+            for path in self.path.rglob("*")
+        )
+
+    def _remove_leftovers(self):
+        """Temporaries of a killed write, and checkpoint files no commit keeps."""
+        for folder in (self.path, self.samples, self.checkpoints):
+            for path in folder.glob(f".*{PARTIAL}*"):
+                path.unlink()
+        keep = {*self._kept_epochs(), self.committed_epoch()}
+        for path in self._epoch_files():
+            if _epoch_of(path) not in keep:
+                path.unlink()
 
     def trim_history(self, epochs):
-        """Drop history rows past `epochs` completed epochs (written by a run killed later)."""
+        """Keep the header and the rows of the first `epochs` epochs of history.csv.
+
+        Drops rows a killed run wrote past its committed epoch, and a row (or header) it
+        was killed while writing, which has no line end yet.
+        """
         lines = self.history.read_text().splitlines(keepends=True) if self.history.is_file() else []
         if not lines:  # a run stopped in its first epoch: CSVLogger writes the header itself
             return
         header, *rows = lines
-        kept = [row for row in rows if int(row.split(",", 1)[0]) < epochs]
+        if not header.endswith("\n"):
+            self.history.unlink()
+            return
+        kept = [row for row in rows if row.endswith("\n") and _row_epoch(row) < epochs]
         if len(kept) < len(rows):
             replace_atomically(self.history, lambda tmp: tmp.write_text("".join([header, *kept])))
+
+    def check_space(self, model, checkpoints):
+        """Refuse a run whose `checkpoints` kept checkpoints would not fit on its disk.
+
+        Besides the kept ones, a run needs room for the latest checkpoint and the one
+        being written.
+        """
+        each = checkpoint_bytes(model)
+        need, free = each * (checkpoints + 2), shutil.disk_usage(self.path).free
+        if need > free:
+            raise RunError(
+                f"this run keeps {checkpoints} checkpoint(s) of {each / 1e6:,.0f} MB, needing "
+                f"about {need / 1e9:,.1f} GB, but the disk of {self.path} has "
+                f"{free / 1e9:,.1f} GB free. Keep fewer (a larger --save-every, or "
+                "--save-every 0 for the latest only), free space, or choose another --out."
+            )
+
+    def resume_command(self):
+        """The command line that continues this run, on the backend that wrote it."""
+        backend = self.backend() or keras.backend.backend()
+        out = shlex.quote(str(self.path))
+        return f"KERAS_BACKEND={backend} python -m pix2pix_k3.fit --resume --out {out}"
+
+    def kept(self):
+        """What a stop leaves, and how to go on: one sentence for the user."""
+        done = self.committed_epoch()
+        if done:
+            return (
+                f"{self.path} keeps epoch {done} ({self.latest}). "
+                f"Continue with: {self.resume_command()}"
+            )
+        if self.config.is_file():
+            return f"no epoch was completed. Start the run over with: {self.resume_command()}"
+        return "the run had not started; nothing was kept."
 
     def save_config(self, config):
         write_json(self.config, config)
@@ -130,20 +269,49 @@ class RunFolder:
         return state["epochs"] if state else 0
 
     def commit(self, model, epoch, keep=False):
-        """Save the model after `epoch` (1-based) and make it the resumable state."""
+        """Save the model after `epoch` (1-based) and make it the resumable state.
+
+        Afterwards, the checkpoints of earlier epochs that were not kept are removed
+        (those of the epoch before, and any a killed run left behind).
+        """
         checkpoint, rng = self.checkpoint(epoch), self.checkpoints / f"rng_{epoch:03d}.npz"
         replace_atomically(checkpoint, model.save)
         replace_atomically(rng, lambda tmp: np.savez(tmp, **random_state(model)))
-        previous = self._state()
+        kept = self._kept_epochs()
         write_json(
             self.checkpoints / STATE,
-            {"epochs": epoch, "checkpoint": checkpoint.name, "rng": rng.name, "keep": keep},
+            {
+                "epochs": epoch,
+                "checkpoint": checkpoint.name,
+                "rng": rng.name,
+                "keep": keep,
+                "kept": sorted({*kept, epoch} if keep else kept),
+                "backend": keras.backend.backend(),
+            },
         )
         replace_atomically(self.latest, lambda tmp: _link_or_copy(checkpoint, tmp))
-        if previous and not previous["keep"] and previous["epochs"] != epoch:
-            for name in (previous["checkpoint"], previous["rng"]):
-                with contextlib.suppress(FileNotFoundError):
-                    (self.checkpoints / name).unlink()
+        for path in self._epoch_files():
+            if _epoch_of(path) not in (*kept, epoch):
+                path.unlink()
+
+    def _kept_epochs(self):
+        """Epochs whose checkpoints stay: those committed with keep=True."""
+        state = self._state()
+        if not state:
+            return []
+        if "kept" in state:
+            return state["kept"]
+        # Runs from before `kept` was recorded: every file but a dropped last one stays.
+        dropped = () if state["keep"] else (state["epochs"],)
+        return sorted({_epoch_of(p) for p in self._epoch_files()} - set(dropped))
+
+    def _epoch_files(self):
+        return [*self.checkpoints.glob("epoch_*.keras"), *self.checkpoints.glob("rng_*.npz")]
+
+    def backend(self):
+        """The backend that wrote the committed state (None before the first commit)."""
+        state = self._state()
+        return state.get("backend") if state else None
 
     def restore(self):
         """(model, completed epochs) from the committed state, with its random state."""
@@ -162,8 +330,55 @@ def _link_or_copy(source, target):
     """A hard link (no extra space) where the file system has them, else a copy."""
     try:
         os.link(source, target)
-    except OSError:
+    except OSError as error:
+        if error.errno in (errno.EEXIST, *DISK_FULL):
+            raise
         shutil.copyfile(source, target)
+
+
+def _row_epoch(row):
+    """The epoch of a history.csv row (its first field); a torn row reads as infinite."""
+    try:
+        return int(row.split(",", 1)[0])
+    except ValueError:
+        return math.inf
+
+
+def checkpoint_bytes(model):
+    """About the size of a model's `.keras` file: its weights and Adam's two moments."""
+    weights = sum(math.prod(v.shape) * np.dtype(v.dtype).itemsize for v in model.weights)
+    return weights + 2 * 4 * sum(math.prod(v.shape) for v in model.trainable_weights)
+
+
+def check_writable(folder, flag):
+    """Create `folder` if needed and make sure files can be written in it, or RunError."""
+    folder = pathlib.Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test{PARTIAL}-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise RunError(
+            f"{flag} {folder}: cannot write there ({error.strerror}). Choose another {flag}."
+        ) from None
+
+
+def _epoch_of(path):
+    """The epoch in a checkpoint file's name: 7 for epoch_007.keras or rng_007.npz."""
+    return int(path.stem.rsplit("_", 1)[1])
+
+
+def _lock_exclusively(handle, shared=False):
+    """Lock an open file (a shared lock only tests), or OSError at once if another holds it.
+
+    The lock goes with the file's closing, and with the process, however it ends.
+    """
+    if fcntl:
+        fcntl.flock(handle.fileno(), (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+    else:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
 
 
 def _seed_variables(model):
