@@ -21,7 +21,7 @@ from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import evaluation_data
 from pix2pix_k3.metrics import MEASURES
-from pix2pix_k3.run import RunError, write_json
+from pix2pix_k3.run import RunError, check_writable, write_json
 
 LABELS = {"l1": "L1 (in [-1, 1])", "psnr": "PSNR (dB)", "ssim": "SSIM"}
 
@@ -95,10 +95,12 @@ def run(args):
     if args.direction:
         config["direction"] = args.direction
     dataset = evaluation_data(config, args.data, batch_size=args.batch_size)
+    default_json = args.model / "evaluation.json" if args.model.is_dir() else "evaluation.json"
+    json_path = pathlib.Path(args.json or default_json)
+    check_writable(json_path.parent, "--json")
     values = evaluate(model, dataset, args.mode)
     where = getattr(dataset, "split", None)
     data = f"embedded {where} split" if where else str(pathlib.Path(dataset.describe(0)).parent)
-    default_json = args.model / "evaluation.json" if args.model.is_dir() else "evaluation.json"
     results = {
         "model": str(args.model),
         "data": data,
@@ -108,9 +110,9 @@ def run(args):
         "backend": keras.backend.backend(),
         "measures": summary(values),
         "per_pair": values,
-        "json": str(args.json or default_json),
+        "json": str(json_path),
     }
-    write_json(pathlib.Path(results["json"]), results)
+    write_json(json_path, results)
     return results
 
 

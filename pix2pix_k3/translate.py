@@ -25,7 +25,7 @@ from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, split_side_by_side
 from pix2pix_k3.data.jitter import resize
-from pix2pix_k3.run import RunError
+from pix2pix_k3.run import RunError, check_writable
 
 
 def parse_args(argv=None):
@@ -68,7 +68,7 @@ def image_files(path):
         return [path]
     if not path.is_dir():
         raise DataError(f"{path}: no such image or folder.")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise DataError(f"{path}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}).")
     return files
@@ -123,7 +123,7 @@ def run(args):
     model, _ = checkpoint.load(args.model)
     size, in_channels, _ = checkpoint.image_shape(model)
     files = image_files(args.input)
-    args.out.mkdir(parents=True, exist_ok=True)
+    check_writable(args.out, "--out")
     written = []
     for start in range(0, len(files), args.batch_size):
         chunk = files[start : start + args.batch_size]

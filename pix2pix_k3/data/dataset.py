@@ -13,7 +13,14 @@ import math
 import keras
 import numpy as np
 
-from pix2pix_k3.data.images import DataError, check_direction, find_pairs, read_pair, to_model_range
+from pix2pix_k3.data.images import (
+    DataError,
+    check_direction,
+    check_pairs,
+    find_pairs,
+    read_pair,
+    to_model_range,
+)
 from pix2pix_k3.data.jitter import pair_jitter, pair_resize
 
 
@@ -72,6 +79,10 @@ class PairDataset(keras.utils.PyDataset):
     def from_folder(cls, folder, **kwargs):
         """A dataset of every pair under `folder` (side by side, or A/ and B/)."""
         return cls(find_pairs(folder), **kwargs)
+
+    def check(self):
+        """Raise one DataError naming every pair `pair` would fail on (before training)."""
+        check_pairs(self.sources, self.crop_size)
 
     def __len__(self):
         return math.ceil(len(self.sources) / self.batch_size)

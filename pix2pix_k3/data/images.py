@@ -15,7 +15,9 @@ first; an alpha channel is dropped when 3 channels are asked for; 16-bit and 32-
 grayscale images are scaled to 8 bits (value / 257, or / 256**3 for 32-bit).
 """
 
+import os
 import pathlib
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -63,10 +65,15 @@ def read_image(path, channels=3):
             return np.asarray(image.convert(MODES[channels])).reshape(
                 image.height, image.width, channels
             )
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise DataError(
-            f"{path}: cannot be read as an image ({error}). Replace or remove the file."
-        ) from error
+    except UNREADABLE as error:
+        raise DataError(f"{unreadable(path, error)} Replace or remove the file.") from error
+
+
+UNREADABLE = (UnidentifiedImageError, OSError, SyntaxError, ValueError)  # what Pillow raises
+
+
+def unreadable(path, error):
+    return f"{path}: cannot be read as an image ({error})."
 
 
 def split_side_by_side(image, path, direction="AtoB"):
@@ -107,6 +114,13 @@ def find_pairs(folder):
     if a_dir.is_dir() and b_dir.is_dir():
         return _matched_pairs(a_dir, b_dir)
     files = _image_files(folder)
+    if not files and a_dir.is_dir() != b_dir.is_dir():
+        there, missing = ("A", "B") if a_dir.is_dir() else ("B", "A")
+        raise DataError(
+            f"{folder}: {there}/ is there but {missing}/ is missing. The A/B layout needs "
+            f"both folders, with the same file names; put the {missing} images in "
+            f"{folder / missing}."
+        )
     if not files:
         raise DataError(
             f"{folder}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}). Pass a folder "
@@ -155,3 +169,57 @@ def convert_channels(image, channels):
     return np.asarray(
         Image.fromarray(image.squeeze(-1) if mode == "L" else image, mode).convert(MODES[channels])
     ).reshape(*image.shape[:2], channels)
+
+
+def check_pairs(sources, min_size=1):
+    """Raise one DataError naming every pair that cannot be trained on, else return.
+
+    Each image is decoded (JPEGs at reduced scale, which still reads every byte), so a
+    truncated or unreadable file is found before training rather than minutes into
+    it; side-by-side images must split into halves, A/B pairs must match in size, and
+    every pair must be at least `min_size` on each side. Runs on threads: Pillow
+    decodes without holding the GIL.
+    """
+    with ThreadPoolExecutor(min(32, (os.cpu_count() or 1) + 4)) as pool:
+        problems = [p for p in pool.map(lambda s: _pair_problem(s, min_size), sources) if p]
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise DataError(
+            f"{len(problems)} of {len(sources)} pairs cannot be used:\n  {shown}{more}\n"
+            "Replace or remove these files, then run again."
+        )
+
+
+def _pair_problem(source, min_size):
+    """What is wrong with one pair of `find_pairs` (one line naming the file), or None."""
+    try:
+        sizes = [_decoded_size(path) for path in source]
+    except UNREADABLE as error:
+        return unreadable(error.path, error)
+    if len(source) == 1:
+        (width, height), path = sizes[0], source[0]
+        if width % 2:
+            return f"{path}: width {width} is odd, so it cannot be split into A|B halves."
+        width //= 2
+    else:
+        if sizes[0] != sizes[1]:
+            (wa, ha), (wb, hb) = sizes
+            return f"{source[0]} is {wa}x{ha} but {source[1]} is {wb}x{hb}: sizes must match."
+        (width, height), path = sizes[0], source[0]
+    if min(width, height) < min_size:
+        return f"{path}: the pair is {width}x{height}, smaller than the {min_size}px crops."
+    return None
+
+
+def _decoded_size(path):
+    """(width, height) of an image file, after decoding all of it; errors carry `path`."""
+    try:
+        with Image.open(path) as image:
+            size = image.size
+            image.draft(image.mode, (size[0] // 8, size[1] // 8))
+            image.load()
+            return size
+    except UNREADABLE as error:
+        error.path = path
+        raise

@@ -2,15 +2,17 @@
 
 `data` is None (the embedded facade-like pairs), a folder, or a dataset name. A folder
 is the training split; its held-out split is a sibling `val/` or `test/` folder (in that
-order for validation, the reverse for evaluation). A dataset name means its `train/`
-folder in the Keras cache, and the dataset's own direction unless one is given.
+order for validation, the reverse for evaluation). A dataset root, a folder holding
+`train/` (the layout the PyTorch reference takes as `--dataroot`), means its `train/`.
+A dataset name means its `train/` folder in the Keras cache, and the dataset's own
+direction unless one is given.
 """
 
 import pathlib
 
 from pix2pix_k3.data.dataset import PairDataset
 from pix2pix_k3.data.download import DATASETS, dataset_folder
-from pix2pix_k3.data.images import DataError
+from pix2pix_k3.data.images import IMAGE_SUFFIXES, DataError
 from pix2pix_k3.data.synthetic import SyntheticFacades
 
 EMBEDDED_HELD_OUT = 32  # pairs of the embedded val and test splits
@@ -20,12 +22,25 @@ def training_folder(data, direction=None):
     """(training folder, direction) for `--data`: an existing folder or a dataset name."""
     path = pathlib.Path(data)
     if path.exists() or data not in DATASETS:
+        if path.is_file():
+            raise DataError(
+                f"--data {data} is a file; --data takes the folder that holds the pairs "
+                f"(here perhaps {path.parent})."
+            )
         if not path.is_dir():
             raise DataError(
                 f"--data {data}: no such folder, and not a dataset name ({', '.join(DATASETS)})."
             )
-        return path, direction or "AtoB"
+        return dataset_root_train(path), direction or "AtoB"
     return dataset_folder(data) / "train", direction or DATASETS[data].direction
+
+
+def dataset_root_train(path):
+    """`path/train` when `path` is a dataset root (a `train/` and no pairs of its own)."""
+    own = (path / "A").is_dir() or any(
+        p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()
+    )
+    return path / "train" if (path / "train").is_dir() and not own else path
 
 
 def held_out_folder(train_folder, order=("val", "test")):
@@ -62,6 +77,9 @@ def training_data(config):
     )
     val_folder = held_out_folder(folder) or folder
     val = PairDataset.from_folder(val_folder, direction=direction, **held_out)
+    train.check()
+    if val_folder != folder:
+        val.check()
     return train, val, f"{len(train.sources)} pairs from {folder} ({direction})"
 
 
@@ -73,6 +91,11 @@ def evaluation_data(config, data=None, batch_size=8):
     if source is None or source == "embedded":
         direction = config["direction"] or "AtoB"
         return SyntheticFacades(EMBEDDED_HELD_OUT, split="test", direction=direction, **options)
+    if data is None and source not in DATASETS and not pathlib.Path(source).is_dir():
+        raise DataError(
+            f"the run was trained on {source} (its config.json says so), which is no longer "
+            "there. Pass --data with a folder of held-out pairs, or --data embedded."
+        )
     folder, direction = training_folder(source, config["direction"])
     if data is None or source in DATASETS:
         folder = held_out_folder(folder, ("test", "val")) or folder
