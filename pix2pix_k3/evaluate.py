@@ -97,7 +97,7 @@ def run(args):
     dataset = evaluation_data(config, args.data, batch_size=args.batch_size)
     default_json = args.model / "evaluation.json" if args.model.is_dir() else "evaluation.json"
     json_path = pathlib.Path(args.json or default_json)
-    check_writable(json_path.parent, "--json")
+    check_writable(json_path.parent, "--json", json_path)
     values = evaluate(model, dataset, args.mode)
     where = getattr(dataset, "split", None)
     data = f"embedded {where} split" if where else str(pathlib.Path(dataset.describe(0)).parent)

@@ -129,8 +129,9 @@ def build_parser(suppress=False):
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run in --out from "
-        "its last completed epoch, with its saved configuration",
+        help="continue the run in --out from its last completed epoch, with its saved "
+        "configuration (only --save-every, --workers, --verbose and --data-parallel may "
+        "change), on the backend that trained it",
     )
     return parser
 

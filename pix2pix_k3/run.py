@@ -232,11 +232,12 @@ class RunFolder:
         each = checkpoint_bytes(model)
         need, free = each * (checkpoints + 2), shutil.disk_usage(self.path).free
         if need > free:
+            size = _megabytes_or_gigabytes
             raise RunError(
-                f"this run keeps {checkpoints} checkpoint(s) of {each / 1e6:,.0f} MB, needing "
-                f"about {need / 1e9:,.1f} GB, but the disk of {self.path} has "
-                f"{free / 1e9:,.1f} GB free. Keep fewer (a larger --save-every, or "
-                "--save-every 0 for the latest only), free space, or choose another --out."
+                f"this run keeps {checkpoints} checkpoint(s) of {size(each)}, needing about "
+                f"{size(need)} with the latest, but the disk of {self.path} has {size(free)} "
+                "free. Keep fewer (a larger --save-every, or --save-every 0 for the latest "
+                "only), free space, or choose another --out."
             )
 
     def resume_command(self):
@@ -350,8 +351,11 @@ def checkpoint_bytes(model):
     return weights + 2 * 4 * sum(math.prod(v.shape) for v in model.trainable_weights)
 
 
-def check_writable(folder, flag):
-    """Create `folder` if needed and make sure files can be written in it, or RunError."""
+def check_writable(folder, flag, value=None):
+    """Create `folder` if needed and make sure files can be written in it, or RunError.
+
+    The message names `flag` with `value` (the folder itself unless given).
+    """
     folder = pathlib.Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -359,9 +363,15 @@ def check_writable(folder, flag):
         probe.write_text("")
         probe.unlink()
     except OSError as error:
+        existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+        reason = error.strerror if existing.is_dir() else f"{existing} is a file, not a folder"
         raise RunError(
-            f"{flag} {folder}: cannot write there ({error.strerror}). Choose another {flag}."
+            f"{flag} {value or folder}: cannot write there ({reason}). Choose another {flag}."
         ) from None
+
+
+def _megabytes_or_gigabytes(size):
+    return f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
 
 
 def _epoch_of(path):

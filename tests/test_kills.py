@@ -102,13 +102,23 @@ def arrays_of(path):
     return [keras.ops.convert_to_numpy(variable) for variable in variables]
 
 
+def history(out):
+    """history.csv's rows as lists of text."""
+    return [row.split(",") for row in (out / "history.csv").read_text().splitlines()]
+
+
 def assert_same_run(whole, killed):
     files = {
         folder: sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
         for folder in (whole, killed)
     }
     assert files[killed] == files[whole]
-    assert (killed / "history.csv").read_text() == (whole / "history.csv").read_text()
+    expected, got = history(whole), history(killed)
+    assert got[0] == expected[0] and len(got) == len(expected)
+    # TensorFlow's logged means vary by ~1e-7 between two uninterrupted runs (measured);
+    # the weights do not.
+    tolerance = 1e-6 if keras.backend.backend() == "tensorflow" else 0
+    np.testing.assert_allclose(np.array(got[1:], float), np.array(expected[1:], float), tolerance)
     saved = [p for p in (whole / "checkpoints").iterdir() if p.suffix in (".keras", ".npz")]
     for path in saved:
         expected, got = arrays_of(path), arrays_of(killed / "checkpoints" / path.name)
@@ -144,7 +154,7 @@ def test_runs_killed_at_file_operations_resume_to_the_uninterrupted_run(tmp_path
     resumed = fit_until("never", killed, backend_env, resume=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert_same_run(whole, killed)
-    print(f"{len(kills)} kills, then 0 differences: {kills}")
+    print(f"{len(kills)} kills, then the same run as uninterrupted: {kills}")
 
 
 def start_fit(out, env, *flags):
