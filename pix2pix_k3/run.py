@@ -106,12 +106,7 @@ class RunFolder:
             raise RunError(f"--out {self.path}: a file of that name exists; choose another --out.")
         if self.path.is_dir() and self._holds_anything():
             holder = self._holder()
-            if holder:
-                raise self._in_use(holder)
-            raise RunError(
-                f"--out {self.path} is not empty. Pass --resume to continue the run in it, "
-                "or choose a new folder."
-            )
+            raise self._in_use(holder) if holder else self._not_empty()
         parent = next(p for p in (self.path, *self.path.parents) if p.exists() or p == p.parent)
         if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
             raise RunError(
@@ -135,7 +130,7 @@ class RunFolder:
             self.path.mkdir(parents=True, exist_ok=True)
             self.lock()
             if not resume and self._holds_anything():
-                self.check_new()
+                raise self._not_empty()
             for folder in (self.samples, self.checkpoints):
                 folder.mkdir(parents=True, exist_ok=True)
             check_writable(self.path, "--out")
@@ -176,6 +171,12 @@ class RunFolder:
             except OSError:
                 return handle.read().strip() or "another process"
         return None
+
+    def _not_empty(self):
+        return RunError(
+            f"--out {self.path} is not empty. Pass --resume to continue the run in it, "
+            "or choose a new folder."
+        )
 
     def _in_use(self, holder):
         return RunError(

@@ -1,6 +1,7 @@
 """The run folder's commits, the learning-rate schedule and the NaN guard, in isolation."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from pix2pix_k3 import build_pix2pix
 from pix2pix_k3.callbacks import StopOnNaN, linear_decay
-from pix2pix_k3.run import RunFolder, replace_atomically
+from pix2pix_k3.run import RunError, RunFolder, replace_atomically
 
 
 @given(epochs=st.integers(0, 300), decay=st.integers(0, 300), epoch=st.integers(0, 700))
@@ -89,3 +90,34 @@ def test_an_empty_or_header_only_history_is_left_for_the_next_epoch(tmp_path, te
     run.history.write_text(text)
     run.trim_history(0)
     assert run.history.read_text() == text
+
+
+def test_torn_history_rows_and_headers_from_a_kill_are_dropped(tmp_path):
+    run = RunFolder(tmp_path)
+    run.history.write_text("epoch,g_l1\n0,0.5\n1,0.4\n1")  # killed while writing epoch 11
+    run.trim_history(2)
+    assert run.history.read_text() == "epoch,g_l1\n0,0.5\n1,0.4\n"
+    run.history.write_text("epoch,g_")
+    run.trim_history(0)
+    assert not run.history.exists()  # CSVLogger writes the header again
+
+
+def test_a_second_holder_is_refused_until_the_first_lets_go(tmp_path):
+    first, second = RunFolder(tmp_path / "run"), RunFolder(tmp_path / "run")
+    first.prepare()
+    first.save_config({})
+    with pytest.raises(RunError, match=rf"^--out \S+ is in use by fit \(pid {os.getpid()} on "):
+        second.prepare(resume=True)
+    with pytest.raises(RunError, match="is in use by fit"):
+        second.check_new()
+    first.unlock()
+    second.prepare(resume=True)
+
+
+def test_a_folder_filled_between_the_check_and_the_lock_is_refused(tmp_path):
+    run = RunFolder(tmp_path / "run")
+    run.check_new()
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")  # another fit, quicker
+    with pytest.raises(RunError, match="is not empty. Pass --resume"):
+        run.prepare()
