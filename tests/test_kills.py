@@ -63,25 +63,31 @@ def committed(out):
     return json.loads(state.read_text())["epochs"] if state.is_file() else 0
 
 
-def next_kill(log, epoch, wanted):
-    """(operation number, operation) of the kill to make in `epoch`'s end.
+def next_kill(log, done, wanted):
+    """(operation number, epoch, operation) of the next kill, for a run resumed after `done`
+    epochs, or None when no epoch left has a wanted operation.
 
-    An operation not yet killed at, the rarest first (removals happen in fewer epochs),
-    then the earliest; else the epoch's last operation, which moves the run on. Kills
-    in KEPT_EPOCHS_ONLY are made at the end of an epoch whose checkpoint is kept.
+    The first epoch that has an operation not yet killed at; in it, the rarest such
+    operation (removals happen in fewer epochs), then the earliest. Kills in
+    KEPT_EPOCHS_ONLY are made at the end of an epoch whose checkpoint is kept. The
+    number counts the operations of every epoch the process ends before it.
     """
-    ops = [(kind, name) for e, kind, name in log if e == epoch]
-    counts = {op: sum(1 for _, *other in log if tuple(other) == op) for op in ops}
-    kept = epoch % 2 == 0
-    candidates = [
-        (counts[op], i, op)
-        for i, op in enumerate(ops, 1)
-        if op in wanted and (kept or op not in KEPT_EPOCHS_ONLY)
-    ]
-    if not candidates:
-        return len(ops), ops[-1]
-    _, number, op = min(candidates)
-    return number, op
+    counts = {}
+    for _, *op in log:
+        counts[tuple(op)] = counts.get(tuple(op), 0) + 1
+    before = 0
+    for epoch in range(done + 1, EPOCHS + 1):
+        ops = [(kind, name) for e, kind, name in log if e == epoch]
+        candidates = [
+            (counts[op], i, op)
+            for i, op in enumerate(ops, 1)
+            if op in wanted and (epoch % 2 == 0 or op not in KEPT_EPOCHS_ONLY)
+        ]
+        if candidates:
+            _, number, op = min(candidates)
+            return before + number, epoch, op
+        before += len(ops)
+    return None
 
 
 def assert_consistent(out):
@@ -142,9 +148,9 @@ def test_runs_killed_at_file_operations_resume_to_the_uninterrupted_run(tmp_path
     assert committed(killed) == 0
     kills = [(1, "batch 2")]
     while wanted:
-        epoch = committed(killed) + 1
-        assert epoch <= EPOCHS, f"no kill was made at {sorted(wanted)}"
-        number, op = next_kill(log, epoch, wanted)
+        kill = next_kill(log, committed(killed), wanted)
+        assert kill, f"no epoch left to kill at {sorted(wanted)}"
+        number, epoch, op = kill
         crash = fit_until(f"op:{number}", killed, backend_env, resume=True)
         assert crash.returncode == -signal.SIGKILL, crash.stderr[-3000:]
         assert operations(crash.stderr)[-1] == (epoch, *op)
