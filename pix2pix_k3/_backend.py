@@ -1,44 +1,77 @@
-"""Fail early, in plain words, when the Keras backend asked for is not installed.
+"""Choose a Keras backend that is installed, before Keras is imported, and say so.
 
-Without this check Keras reports a missing backend as an import error from deep inside
-its own backend package (for torch, "No module named 'torch.utils'").
+Keras takes its backend from `KERAS_BACKEND`, else `~/.keras/keras.json` (which Keras
+writes itself, with "tensorflow", the first time it runs), else TensorFlow. A newcomer who
+installed only `.[jax]` would get Keras' import error for TensorFlow. So:
+
+- `KERAS_BACKEND` set: that backend, or a clear error naming the install command;
+- not set, and Keras' default is not installed: the first installed of jax, torch,
+  tensorflow, with one line on stderr saying which and how to choose.
+
+Without this, Keras reports a missing backend as an import error from deep inside its
+own backend package (for torch, "No module named 'torch.utils'").
 """
 
 import importlib
 import json
 import os
 import pathlib
+import sys
 
 INSTALL = {  # what to install for each backend (the CPU builds for tensorflow and torch)
     "jax": 'pip install -e ".[jax]"',
     "tensorflow": 'pip install -e ".[tensorflow-cpu]" (or ".[tensorflow]" for GPUs)',
-    "torch": 'pip install -e ".[torch]"',
+    "torch": 'pip install -e ".[torch]" (CPU build: see the README)',
 }
+PREFERENCE = ("jax", "torch", "tensorflow")  # quickest to import and to train here first
 
 
-def chosen_backend():
-    """The backend Keras will load: KERAS_BACKEND, else keras.json, else tensorflow."""
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
+def default_backend():
+    """(Keras' backend without KERAS_BACKEND, where that comes from)."""
     home = pathlib.Path(os.environ.get("KERAS_HOME", pathlib.Path.home() / ".keras"))
     try:
-        return json.loads((home / "keras.json").read_text()).get("backend", "tensorflow")
-    except (OSError, ValueError):
-        return "tensorflow"
+        return json.loads((home / "keras.json").read_text())["backend"], home / "keras.json"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "tensorflow", "Keras' default"
+
+
+def importable(name):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
 
 
 def require_backend():
-    """Raise ImportError naming the backend and the install command if it cannot load."""
-    name = chosen_backend()
-    try:
-        importlib.import_module(name)
-    except ImportError as error:
-        how = INSTALL.get(name, f"install {name}")
+    """Make sure Keras will load an installed backend; raise ImportError if none can be."""
+    if "keras" in sys.modules:  # too late to choose: Keras has loaded its backend already
+        return
+    chosen = os.environ.get("KERAS_BACKEND")
+    if chosen:
+        if not importable(chosen):
+            raise ImportError(
+                f"KERAS_BACKEND={chosen}, but {chosen} cannot be imported. Install it "
+                f"({INSTALL.get(chosen, 'pip install ' + chosen)}), or choose another "
+                f"backend: KERAS_BACKEND={' | '.join(PREFERENCE)}."
+            )
+        return
+    default, source = default_backend()
+    if importable(default):
+        return
+    installed = next((name for name in PREFERENCE if importable(name)), None)
+    if installed is None:
         raise ImportError(
-            f"Keras is set to the {name} backend (KERAS_BACKEND or keras.json), but {name} "
-            f"cannot be imported ({error}). Install it ({how}) or choose another backend, "
-            "e.g. KERAS_BACKEND=jax."
-        ) from None
+            "No Keras backend is installed. Install one: "
+            + "; ".join(f"{name}: {how}" for name, how in INSTALL.items())
+            + "."
+        )
+    os.environ["KERAS_BACKEND"] = installed
+    print(
+        f"pix2pix_k3: using the {installed} backend ({default}, from {source}, is not "
+        f"installed). Set KERAS_BACKEND to choose.",
+        file=sys.stderr,
+    )
 
 
 require_backend()

@@ -177,13 +177,37 @@ def test_invalid_choices_are_refused_by_the_parser(bad, capsys):
     assert "invalid choice" in capsys.readouterr().err
 
 
+def run_python(code, **env):
+    """Run `code` in a fresh interpreter with `env` added (None removes a variable)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3", **env}
+    env = {key: value for key, value in env.items() if value is not None}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+
+
 def test_a_missing_backend_is_named_with_the_install_command():
     backend = keras.backend.backend()
-    code = f"import sys; sys.modules[{backend!r}] = None; import pix2pix_k3"
-    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    result = run_python(
+        f"import sys; sys.modules[{backend!r}] = None; import pix2pix_k3", KERAS_BACKEND=backend
+    )
     assert result.returncode != 0
-    assert f"set to the {backend} backend" in result.stderr and "pip install" in result.stderr
+    assert f"KERAS_BACKEND={backend}, but {backend} cannot be imported" in result.stderr
+    assert "pip install" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("blocked", "picked"), [(["tensorflow"], "jax"), (["tensorflow", "jax"], "torch")]
+)
+def test_without_keras_backend_an_installed_backend_is_picked_and_named(tmp_path, blocked, picked):
+    """Keras' default (tensorflow, or keras.json's) is not installed: use one that is."""
+    block = "".join(f"sys.modules[{name!r}] = None; " for name in blocked)
+    code = f"import sys; {block}import pix2pix_k3, keras; print(keras.backend.backend())"
+    result = run_python(code, KERAS_BACKEND=None, KERAS_HOME=str(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [picked]
+    assert result.stderr.splitlines()[0] == (
+        f"pix2pix_k3: using the {picked} backend (tensorflow, from Keras' default, is not "
+        "installed). Set KERAS_BACKEND to choose."
+    )
 
 
 def test_importing_the_cli_leaves_the_matplotlib_backend_alone():
