@@ -16,7 +16,7 @@ import pathlib
 import keras
 import numpy as np
 
-from pix2pix_k3 import checkpoint
+from pix2pix_k3 import checkpoint, compile_cache
 from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import evaluation_data
@@ -117,4 +117,5 @@ def run(args):
 
 
 if __name__ == "__main__":
+    compile_cache.enable()
     main()

@@ -21,6 +21,7 @@ import time
 
 import keras
 
+from pix2pix_k3 import compile_cache
 from pix2pix_k3.callbacks import RunRecorder, StopOnNaN, linear_decay
 from pix2pix_k3.config import (
     DEFAULTS,
@@ -371,4 +372,5 @@ def new_model(config):
 
 
 if __name__ == "__main__":
+    compile_cache.enable()
     main(command_line=True)

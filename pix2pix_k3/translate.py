@@ -20,7 +20,7 @@ import keras
 import numpy as np
 from PIL import Image
 
-from pix2pix_k3 import checkpoint, report
+from pix2pix_k3 import checkpoint, compile_cache, report
 from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, split_side_by_side
@@ -141,4 +141,5 @@ def run(args):
 
 
 if __name__ == "__main__":
+    compile_cache.enable()
     main()

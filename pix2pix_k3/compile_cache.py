@@ -1,0 +1,47 @@
+"""JAX's persistent compilation cache, for the command-line programs.
+
+On JAX every new shape of every computation is compiled by XLA before it first runs:
+loading a checkpoint compiles each weight's initializer, and a run compiles its train
+step (17-40 s on a 2-core CPU). JAX can keep what it compiled on disk and reuse it in
+the next process. `fit`, `translate` and `evaluate` turn that on when run as programs:
+measured here, `translate` of one 64 px image took 24.8 s, and 8 s once the cache held
+its compilations. The compiled code is the same, so results do not change.
+
+The cache lives in `$PIX2PIX_K3_COMPILATION_CACHE`, else `$XDG_CACHE_HOME/pix2pix_k3/jax`
+(`~/.cache/pix2pix_k3/jax`); `PIX2PIX_K3_COMPILATION_CACHE=off` turns it off, and JAX's
+own `JAX_COMPILATION_CACHE_DIR`, when set, is left to rule. Other backends have nothing to
+cache this way, and a program imported into Python (a notebook) leaves JAX alone.
+"""
+
+import os
+import pathlib
+
+import keras
+
+VARIABLE = "PIX2PIX_K3_COMPILATION_CACHE"
+
+
+def folder():
+    """Where the cache goes, or None when it is turned off."""
+    chosen = os.environ.get(VARIABLE)
+    if chosen == "off":
+        return None
+    if chosen:
+        return pathlib.Path(chosen)
+    cache_home = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
+    return pathlib.Path(cache_home) / "pix2pix_k3" / "jax"
+
+
+def enable():
+    """Cache every JAX compilation in `folder()`; return it (None: off, or not JAX)."""
+    where = folder()
+    if keras.backend.backend() != "jax" or where is None:
+        return None
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return pathlib.Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(where))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return where
