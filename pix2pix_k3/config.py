@@ -69,10 +69,13 @@ class ConfigError(ValueError):
 
 
 def resolve(config):
-    """`config` with derived values filled in (the load size from the image size)."""
+    """`config` with derived values filled in (the load size from the image size), and
+    no embedded-pairs count when the pairs come from `data`."""
     config = {**DEFAULTS, **config}
     if config["load_size"] is None:
         config["load_size"] = round(config["image_size"] * 286 / 256)
+    if config["data"] is not None:
+        config["pairs"] = None
     return config
 
 
@@ -109,7 +112,7 @@ def check(config, given=()):
         if config[key] <= 0:
             raise ConfigError(f"--{_flag(key)} must be positive (got {config[key]}).")
     for key in ("epochs", "epochs_decay", "lambda_l1", "save_every", "pairs", "workers"):
-        if config[key] < 0:
+        if config[key] is not None and config[key] < 0:
             raise ConfigError(f"--{_flag(key)} must not be negative (got {config[key]}).")
     if config["verbose"] not in VERBOSITY:
         raise ConfigError(f"--verbose must be one of {_listed(VERBOSITY)}.")
