@@ -14,7 +14,9 @@ statistics on at test time, as the paper does; `--mode eval` (default) is determ
 """
 
 import argparse
+import os
 import pathlib
+import urllib.parse
 
 import keras
 import numpy as np
@@ -135,9 +137,22 @@ def run(args):
             report.save_png(result, name)
             written.append(name)
     if args.html:
-        body = "".join(report.figure(path.name, path.stem) for path in written)
-        report.write_page(args.out / "index.html", f"translations by {args.model}", body)
+        page = html_page(files, written, args.out, inputs_shown=args.side_by_side)
+        report.write_page(args.out / "index.html", f"translations by {args.model}", page)
     return written
+
+
+def html_page(inputs, outputs, out, inputs_shown=False):
+    """index.html's body: each input beside its output (the output alone when it already
+    shows the input); inputs are linked where they are, relative to `out`."""
+    rows = []
+    for source, output in zip(inputs, outputs, strict=True):
+        pictures = [report.figure(output.name, f"{source.stem}: output")]
+        if not inputs_shown:
+            link = pathlib.Path(os.path.relpath(source.resolve(), out.resolve())).as_posix()
+            pictures.insert(0, report.figure(urllib.parse.quote(link), f"{source.name}: input"))
+        rows.append(f"<div>{''.join(pictures)}</div>")
+    return "".join(rows)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """`python -m pix2pix_k3.translate` and `evaluate` on the result of a tiny `fit`."""
 
 import json
+import re
+import urllib.parse
 
 import numpy as np
 import pytest
@@ -116,3 +118,14 @@ def test_a_batch_size_below_one_is_refused_in_one_line(run_folder, tmp_path, cap
     assert refused.value.code == 2
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert "argument --batch-size:" in message and ("1 or more" in message or "whole" in message)
+
+
+def test_the_html_page_shows_each_input_beside_its_output(run_folder, pairs, tmp_path):
+    out = tmp_path / "out"
+    translate.main([str(run_folder), str(pairs), "--out", str(out), "--html"])
+    page = (out / "index.html").read_text()
+    sources = [urllib.parse.unquote(s) for s in re.findall(r'<img src="([^"]+)"', page)]
+    shown = [(out / source).resolve() for source in sources]
+    assert all(path.is_file() for path in shown)
+    expected = [path for i in range(3) for path in (pairs / f"{i}.png", out / f"{i}.png")]
+    assert shown == [path.resolve() for path in expected]
