@@ -1,7 +1,9 @@
-"""Keras callbacks `fit` trains with: the paper's learning-rate decay, a NaN guard, and the
-run folder's per-epoch record (checkpoint, sample grid, loss curves, index.html)."""
+"""Keras callbacks `fit` trains with: the paper's learning-rate decay, a NaN guard, the
+run folder's per-epoch record (checkpoint, sample grid, loss curves, index.html), and an
+early estimate of the run's duration."""
 
 import math
+import time
 
 import keras
 
@@ -75,3 +77,44 @@ class RunRecorder(keras.callbacks.Callback):
         report.save_png(report.sample_grid(self.model, *self.samples), self.run.sample_grid(done))
         report.plot_curves(report.read_history(self.run.history), self.run.curves)
         report.write_run_index(self.run, self.config, done)
+
+
+class TimeEstimate(keras.callbacks.Callback):
+    """After the first few steps, print how long the rest of the run will take.
+
+    The paper's full-size settings take days on a CPU; saying so after a minute beats
+    finding out after a day. The first step includes compilation, so the rate is measured
+    over the `steps` after it; validation and checkpoints are not counted.
+    """
+
+    def __init__(self, steps=5, show=print):
+        super().__init__()
+        self.steps, self.show = steps, show
+        self.start, self.measured, self.epoch = None, 0, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.measured == self.steps:
+            return
+        now = time.perf_counter()
+        if self.start is None:
+            self.start = now
+            return
+        self.measured += 1
+        if self.measured == self.steps:
+            per_step = (now - self.start) / self.steps
+            left = (self.params["epochs"] - self.epoch) * self.params["steps"] - (batch + 1)
+            self.show(
+                f"about {duration(per_step * left)} to go: {per_step:.2f} s a step, "
+                f"{left} steps left (validation and checkpoints not counted)"
+            )
+
+
+def duration(seconds):
+    """A duration as a person says it: '40 s', '12 min', '49 h 50 min'."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

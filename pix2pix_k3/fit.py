@@ -22,7 +22,7 @@ import time
 import keras
 
 from pix2pix_k3 import compile_cache
-from pix2pix_k3.callbacks import RunRecorder, StopOnNaN, linear_decay
+from pix2pix_k3.callbacks import RunRecorder, StopOnNaN, TimeEstimate, linear_decay
 from pix2pix_k3.config import (
     DEFAULTS,
     DIRECTIONS,
@@ -263,6 +263,8 @@ def _train(run, config, resume, callbacks):
     run.check_space(model, sum(keeps_checkpoint(config, e) for e in range(done + 1, total + 1)))
     samples = val_set.batch_of(config["samples"])
     nan_guard = StopOnNaN()
+    verbose = config.get("verbose", 1)  # runs saved before --verbose existed lack it
+    bar_end = "\n" if verbose == 1 else ""  # a line printed mid-epoch starts below the bar
     recorder = RunRecorder(run, config, samples)
     if done:  # a run killed while drawing them would otherwise keep stale pictures
         recorder.set_model(model)
@@ -278,7 +280,7 @@ def _train(run, config, resume, callbacks):
         initial_epoch=done,
         validation_data=val_set,
         shuffle=False,  # the dataset draws its own order from (seed, epoch)
-        verbose=config.get("verbose", 1),  # runs saved before --verbose existed lack it
+        verbose=verbose,
         callbacks=[
             keras.callbacks.LearningRateScheduler(
                 linear_decay(config["epochs"], config["epochs_decay"], config["lr"])
@@ -286,6 +288,7 @@ def _train(run, config, resume, callbacks):
             nan_guard,
             keras.callbacks.CSVLogger(run.history, append=True),
             recorder,
+            *([TimeEstimate(show=lambda line: print(f"{bar_end}{line}"))] if verbose else []),
             *callbacks,
         ],
     )

@@ -9,7 +9,7 @@ from helpers import to_numpy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pix2pix_k3 import build_pix2pix
+from pix2pix_k3 import build_pix2pix, callbacks
 from pix2pix_k3.callbacks import StopOnNaN, linear_decay
 from pix2pix_k3.run import RunError, RunFolder, replace_atomically
 
@@ -121,3 +121,27 @@ def test_a_folder_filled_between_the_check_and_the_lock_is_refused(tmp_path):
     (tmp_path / "run" / "config.json").write_text("{}")  # another fit, quicker
     with pytest.raises(RunError, match="is not empty. Pass --resume"):
         run.prepare()
+
+
+def test_the_time_estimate_counts_the_steps_left_after_the_first(monkeypatch):
+    clock = iter([100.0, 102.0, 104.0, 106.0])  # the first step (compiling) starts the clock
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(clock))
+    shown = []
+    estimate = callbacks.TimeEstimate(steps=3, show=shown.append)
+    estimate.set_params({"epochs": 200, "steps": 400})
+    estimate.on_epoch_begin(0)
+    for batch in range(6):
+        estimate.on_train_batch_end(batch)
+    left = 200 * 400 - 4
+    assert shown == [
+        f"about 44 h 27 min to go: 2.00 s a step, {left} steps left (validation and "
+        "checkpoints not counted)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(40.2, "40 s"), (719, "12 min"), (3600, "1 h 00 min"), (179400, "49 h 50 min")],
+)
+def test_durations_read_as_a_person_says_them(seconds, said):
+    assert callbacks.duration(seconds) == said
