@@ -84,8 +84,9 @@ def plot_curves(history, path):
     replace_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=80))
 
 
+RELOAD_SECONDS = 60  # how often a running run's index.html reloads itself
 PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title>
+<html><head><meta charset="utf-8">{refresh}<title>{title}</title>
 <style>body{{font-family:sans-serif;margin:2em}} img{{image-rendering:pixelated}}
 figure{{display:inline-block;margin:0 1em 1em 0}} td{{padding:0 1em 0 0}}</style></head>
 <body><h1>{title}</h1>{body}</body></html>
@@ -100,8 +101,10 @@ def figure(source, caption, width=None):
     )
 
 
-def write_page(path, title, body):
-    text = PAGE.format(title=html.escape(title), body=body)
+def write_page(path, title, body, reload_every=None):
+    """An HTML page; with `reload_every` (seconds) the browser reloads it by itself."""
+    refresh = f'<meta http-equiv="refresh" content="{reload_every}">' if reload_every else ""
+    text = PAGE.format(title=html.escape(title), body=body, refresh=refresh)
     replace_atomically(path, lambda tmp: tmp.write_text(text))
 
 
@@ -113,8 +116,10 @@ def write_run_index(run, config, epochs_done):
     )
     grids = [run.sample_grid(epoch) for epoch in range(epochs_done, 0, -1)]
     width = 3 * config["image_size"] * max(1, 256 // config["image_size"])  # small ones enlarged
+    going = epochs_done < total_epochs(config)
+    reloads = f" (this page reloads every {RELOAD_SECONDS} s until the last)" if going else ""
     body = (
-        f"<p>{epochs_done} of {total_epochs(config)} epochs done. "
+        f"<p>{epochs_done} of {total_epochs(config)} epochs done{reloads}. "
         'Model: <a href="checkpoints/latest.keras">checkpoints/latest.keras</a>; '
         'logs: <a href="history.csv">history.csv</a>.</p>'
         + figure(run.curves.name, "losses by epoch")
@@ -126,4 +131,4 @@ def write_run_index(run, config, epochs_done):
         )
         + f"<h2>Configuration</h2><table>{settings}</table>"
     )
-    write_page(run.index, f"pix2pix run {run.path.name}", body)
+    write_page(run.index, f"pix2pix run {run.path.name}", body, RELOAD_SECONDS if going else None)

@@ -9,8 +9,9 @@ from helpers import to_numpy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pix2pix_k3 import build_pix2pix, callbacks
+from pix2pix_k3 import build_pix2pix, callbacks, report
 from pix2pix_k3.callbacks import StopOnNaN, linear_decay
+from pix2pix_k3.config import resolve
 from pix2pix_k3.run import RunError, RunFolder, replace_atomically
 
 
@@ -145,3 +146,14 @@ def test_the_time_estimate_counts_the_steps_left_after_the_first(monkeypatch):
 )
 def test_durations_read_as_a_person_says_them(seconds, said):
     assert callbacks.duration(seconds) == said
+
+
+def test_a_running_run_s_page_reloads_itself_and_a_finished_one_does_not(tmp_path):
+    run = RunFolder(tmp_path / "run")
+    run.prepare()
+    config = resolve({"epochs": 2})
+    refresh = '<meta http-equiv="refresh" content="60">'
+    report.write_run_index(run, config, 1)
+    assert refresh in run.index.read_text()
+    report.write_run_index(run, config, 2)
+    assert refresh not in run.index.read_text() and "2 of 2 epochs done." in run.index.read_text()
