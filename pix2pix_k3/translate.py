@@ -25,7 +25,7 @@ from PIL import Image
 from pix2pix_k3 import checkpoint, compile_cache, report
 from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
-from pix2pix_k3.data.images import IMAGE_SUFFIXES, split_side_by_side
+from pix2pix_k3.data.images import IMAGE_SUFFIXES, image_files_in, split_side_by_side
 from pix2pix_k3.data.jitter import resize
 from pix2pix_k3.run import RunError, check_writable
 
@@ -70,7 +70,7 @@ def image_files(path):
         return [path]
     if not path.is_dir():
         raise DataError(f"{path}: no such image or folder.")
-    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files_in(path)
     if not files:
         raise DataError(f"{path}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}).")
     return files

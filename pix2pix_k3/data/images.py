@@ -95,7 +95,8 @@ def check_direction(direction):
         raise ValueError(f"direction={direction!r} must be 'AtoB' or 'BtoA'.")
 
 
-def _image_files(folder):
+def image_files_in(folder):
+    """The image files (by suffix) directly in `folder`, sorted by name."""
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
@@ -113,7 +114,7 @@ def find_pairs(folder):
     a_dir, b_dir = folder / "A", folder / "B"
     if a_dir.is_dir() and b_dir.is_dir():
         return _matched_pairs(a_dir, b_dir)
-    files = _image_files(folder)
+    files = image_files_in(folder)
     if not files and a_dir.is_dir() != b_dir.is_dir():
         there, missing = ("A", "B") if a_dir.is_dir() else ("B", "A")
         raise DataError(
@@ -130,8 +131,8 @@ def find_pairs(folder):
 
 
 def _matched_pairs(a_dir, b_dir):
-    a_files = {p.stem: p for p in _image_files(a_dir)}
-    b_files = {p.stem: p for p in _image_files(b_dir)}
+    a_files = {p.stem: p for p in image_files_in(a_dir)}
+    b_files = {p.stem: p for p in image_files_in(b_dir)}
     only_a, only_b = sorted(set(a_files) - set(b_files)), sorted(set(b_files) - set(a_files))
     if only_a or only_b:
         raise DataError(
@@ -197,16 +198,14 @@ def _pair_problem(source, min_size):
         sizes = [_decoded_size(path) for path in source]
     except UNREADABLE as error:
         return unreadable(error.path, error)
+    (width, height), path = sizes[0], source[0]
     if len(source) == 1:
-        (width, height), path = sizes[0], source[0]
         if width % 2:
             return f"{path}: width {width} is odd, so it cannot be split into A|B halves."
         width //= 2
-    else:
-        if sizes[0] != sizes[1]:
-            (wa, ha), (wb, hb) = sizes
-            return f"{source[0]} is {wa}x{ha} but {source[1]} is {wb}x{hb}: sizes must match."
-        (width, height), path = sizes[0], source[0]
+    elif sizes[0] != sizes[1]:
+        (wa, ha), (wb, hb) = sizes
+        return f"{source[0]} is {wa}x{ha} but {source[1]} is {wb}x{hb}: sizes must match."
     if min(width, height) < min_size:
         return f"{path}: the pair is {width}x{height}, smaller than the {min_size}px crops."
     return None

@@ -12,7 +12,7 @@ import pathlib
 
 from pix2pix_k3.data.dataset import PairDataset
 from pix2pix_k3.data.download import DATASETS, dataset_folder
-from pix2pix_k3.data.images import IMAGE_SUFFIXES, DataError
+from pix2pix_k3.data.images import DataError, image_files_in
 from pix2pix_k3.data.synthetic import SyntheticFacades
 
 EMBEDDED_HELD_OUT = 32  # pairs of the embedded val and test splits
@@ -37,9 +37,7 @@ def training_folder(data, direction=None):
 
 def dataset_root_train(path):
     """`path/train` when `path` is a dataset root (a `train/` and no pairs of its own)."""
-    own = (path / "A").is_dir() or any(
-        p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()
-    )
+    own = (path / "A").is_dir() or bool(image_files_in(path))
     return path / "train" if (path / "train").is_dir() and not own else path
 
 
