@@ -58,7 +58,7 @@ def evaluate(model, dataset, mode="eval"):
     values = {name: [] for name in MEASURES}
     for index in range(len(dataset)):
         inputs, targets = dataset[index]
-        outputs = keras.ops.convert_to_numpy(model.translate(inputs, mode=mode))
+        outputs = checkpoint.translate_images(model, inputs, mode)
         for name, measure in MEASURES.items():
             values[name].extend(np.atleast_1d(measure(outputs, targets)).tolist())
     return values

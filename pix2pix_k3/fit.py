@@ -260,15 +260,18 @@ def _train(run, config, resume, callbacks):
     run.trim_history(done)
     train_set.set_epoch(done)
     total = total_epochs(config)
-    run.check_space(model, sum(keeps_checkpoint(config, e) for e in range(done + 1, total + 1)))
-    samples = val_set.batch_of(config["samples"])
-    nan_guard = StopOnNaN()
-    verbose = config.get("verbose", 1)  # runs saved before --verbose existed lack it
-    bar_end = "\n" if verbose == 1 else ""  # a line printed mid-epoch starts below the bar
-    recorder = RunRecorder(run, config, samples)
+    recorder = RunRecorder(run, config, val_set.batch_of(config["samples"]))
     if done:  # a run killed while drawing them would otherwise keep stale pictures
         recorder.set_model(model)
         recorder.report(done)
+    if done >= total:
+        return finished(run, model, total, now=False)
+    with contextlib.suppress(FileNotFoundError):  # it stands for a finished run only
+        run.generator.unlink()
+    run.check_space(model, sum(keeps_checkpoint(config, e) for e in range(done + 1, total + 1)))
+    nan_guard = StopOnNaN()
+    verbose = config.get("verbose", 1)  # runs saved before --verbose existed lack it
+    bar_end = "\n" if verbose == 1 else ""  # a line printed mid-epoch starts below the bar
     print(
         f"backend {keras.backend.backend()}: {description}, {config['image_size']}px, "
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
@@ -305,7 +308,24 @@ def _train(run, config, resume, callbacks):
             f"infinite. {kept} Try a lower --lr, --gan-mode lsgan, or --norm instance, and "
             "check the data for blank images."
         )
-    print(f"done: open {run.index} (samples, loss curves); the model is {run.latest}")
+    if run.committed_epoch() < total:  # a callback stopped training early
+        print(f"stopped: {run.kept()}")
+        return model
+    return finished(run, model, total)
+
+
+def finished(run, model, total, now=True):
+    """Write the generator of a run whose `total` epochs are done, and say where it is.
+
+    `now`: whether this process trained the last epoch (else there was nothing to do).
+    """
+    if not run.generator.is_file():
+        run.save_generator(model)
+    news = "done" if now else "nothing to train"
+    print(
+        f"{news}: {run.path} has finished its {total} epochs. Open {run.index} (samples, loss "
+        f"curves); the generator is {run.generator}, the whole model {run.latest}."
+    )
     return model
 
 

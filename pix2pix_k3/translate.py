@@ -18,7 +18,6 @@ import os
 import pathlib
 import urllib.parse
 
-import keras
 import numpy as np
 from PIL import Image
 
@@ -86,7 +85,7 @@ def load_input(path, direction, channels):
 def translate_batch(model, images, size, mode):
     """uint8 outputs (at the model's size) for uint8 inputs of any size."""
     batch = np.stack([to_model_range(resize(image, size)) for image in images])
-    return to_uint8(keras.ops.convert_to_numpy(model.translate(batch, mode=mode)))
+    return to_uint8(checkpoint.translate_images(model, batch, mode))
 
 
 def picture(source, output, target, side_by_side=False, model_size=False):

@@ -48,6 +48,52 @@ def test_a_run_folder_holds_every_artifact(tmp_path, capsys):
     assert str(out / "index.html") in capsys.readouterr().out
 
 
+def generator_weights(path):
+    model = keras.saving.load_model(path, compile=False)
+    return (model.generator if isinstance(model, Pix2Pix) else model).get_weights()
+
+
+class GeneratorFileSeen(keras.callbacks.Callback):
+    def __init__(self, path):
+        super().__init__()
+        self.path, self.seen = path, []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen.append(self.path.is_file())
+
+
+def test_a_finished_run_leaves_its_generator_alone_and_says_so_when_resumed(tmp_path, capsys):
+    out = tmp_path / "run"
+    main([*TINY_RUN, "--epochs", "1", "--out", str(out)])
+    generator = out / "generator.keras"
+    assert not isinstance(keras.saving.load_model(generator, compile=False), Pix2Pix)
+    for mine, checkpoint in zip(
+        generator_weights(generator),
+        generator_weights(out / "checkpoints" / "latest.keras"),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(mine, checkpoint)
+    assert generator.stat().st_size < (out / "checkpoints" / "latest.keras").stat().st_size / 2
+    capsys.readouterr()
+
+    written = generator.stat().st_mtime_ns
+    main(["--resume", "--out", str(out)])
+    assert capsys.readouterr().out.startswith(f"nothing to train: {out} has finished its 1 epochs")
+    assert generator.stat().st_mtime_ns == written
+
+    config = json.loads((out / "config.json").read_text())  # a user extends the run
+    (out / "config.json").write_text(json.dumps({**config, "epochs": 2}))
+    seen = GeneratorFileSeen(generator)
+    main(["--resume", "--out", str(out)], callbacks=[seen])
+    assert seen.seen == [False]  # while training, no generator.keras of an older epoch
+    for mine, checkpoint in zip(
+        generator_weights(generator),
+        generator_weights(out / "checkpoints" / "latest.keras"),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(mine, checkpoint)
+
+
 def test_fit_trains_on_a_folder_of_side_by_side_pairs(tmp_path):
     data = tmp_path / "pairs" / "train"
     data.mkdir(parents=True)

@@ -129,3 +129,24 @@ def test_the_html_page_shows_each_input_beside_its_output(run_folder, pairs, tmp
     assert all(path.is_file() for path in shown)
     expected = [path for i in range(3) for path in (pairs / f"{i}.png", out / f"{i}.png")]
     assert shown == [path.resolve() for path in expected]
+
+
+def test_the_generator_file_translates_like_the_whole_checkpoint(run_folder, pairs, tmp_path):
+    """A finished run's generator.keras (what the programs load) is the checkpoint's G."""
+    for model, out in [
+        (run_folder / "generator.keras", "a"),
+        (run_folder / "checkpoints" / "latest.keras", "b"),
+    ]:
+        translate.main([str(model), str(pairs), "--out", str(tmp_path / out)])
+    for name in ("0.png", "1.png", "2.png"):
+        a = np.asarray(Image.open(tmp_path / "a" / name))
+        np.testing.assert_array_equal(a, np.asarray(Image.open(tmp_path / "b" / name)))
+
+
+def test_a_model_that_is_no_generator_is_refused(tmp_path):
+    import keras
+
+    path = tmp_path / "dense.keras"
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save(path)
+    with pytest.raises(SystemExit, match="neither a pix2pix_k3 Pix2Pix model nor a generator"):
+        translate.main([str(path), str(tmp_path), "--out", str(tmp_path / "out")])
