@@ -24,7 +24,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
-PROGRAMS = ("fit", "translate", "evaluate")
+PROGRAMS = ("fit", "translate", "evaluate", "export")
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest} -->"
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
 
