@@ -75,3 +75,41 @@ def require_backend():
 
 
 require_backend()
+
+
+def keep_tensorflow_out():
+    """On jax and torch, keep Keras from importing TensorFlow only because it is installed.
+
+    Keras' `set_random_seed` also seeds TensorFlow, and saving checks for TensorFlow
+    types, whenever TensorFlow can be imported: on a jax or torch run that costs about 2 s
+    and fills stderr with TensorFlow's start-up lines (oneDNN, CPU features), for nothing
+    the run uses. Keras decides through one lazy module's `available`; the programs set
+    it to False. Code that needs TensorFlow (`--tensorboard`, SavedModel export) still
+    imports it, and through that module too: `available` gates only the optional uses.
+    """
+    import keras
+    from keras.src.utils import module_utils
+
+    if keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules:
+        module_utils.tensorflow._available = False
+
+
+def accelerator():
+    """Whether Keras' backend computes on a GPU (or another accelerator) here."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() != "cpu"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "torch":
+        import torch
+
+        mps = getattr(torch.backends, "mps", None)
+        return torch.cuda.is_available() or bool(mps and mps.is_available())
+    return False

@@ -1,11 +1,17 @@
 """Keras callbacks `fit` trains with: the paper's learning-rate decay, a NaN guard, the
-run folder's per-epoch record (checkpoint, sample grid, loss curves, index.html), and an
-early estimate of the run's duration."""
+run folder's per-epoch record (history.csv, checkpoint, sample grid, loss curves,
+index.html), TensorBoard logs, and an early estimate of the run's duration.
+
+Keras passes callbacks 0-based epoch numbers; everything a run writes numbers epochs
+from 1 (epoch 1 is the first), as `samples/epoch_001.png` and Keras' own progress bar do.
+"""
 
 import math
 import time
 
 import keras
+import numpy as np
+from PIL import Image
 
 from pix2pix_k3 import report
 from pix2pix_k3.config import keeps_checkpoint
@@ -52,6 +58,52 @@ def _finite(value):
         return math.isfinite(float(value))
     except (TypeError, ValueError):
         return True
+
+
+class HistoryCSV(keras.callbacks.CSVLogger):
+    """Keras' `CSVLogger`, with the first epoch's row numbered 1."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
+
+
+class TensorBoard(keras.callbacks.TensorBoard):
+    """Keras' `TensorBoard` callback (every logged loss and the learning rate, training
+    and validation), at steps numbered from 1 like history.csv and the sample grids."""
+
+    def __init__(self, log_dir):
+        super().__init__(log_dir=str(log_dir), write_graph=False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch + 1, logs)
+
+
+class SampleGridSummary(keras.callbacks.Callback):
+    """Each epoch's sample grid as a TensorBoard image, at the epoch's step.
+
+    It shows the PNG `RunRecorder` drew (so it must follow it), pixel for pixel; an epoch
+    that drew none (a NaN) shows nothing.
+    """
+
+    TAG = "samples: input | target | output"
+
+    def __init__(self, run, log_dir):
+        super().__init__()
+        self.run, self.log_dir, self.writer = run, log_dir, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf  # TensorBoard's summaries are TensorFlow's, on any backend
+
+        grid = self.run.sample_grid(epoch + 1)
+        if not grid.is_file():
+            return
+        if self.writer is None:
+            self.writer = tf.summary.create_file_writer(str(self.log_dir / "samples"))
+        with Image.open(grid) as picture:
+            pixels = np.asarray(picture.convert("RGB"))
+        with self.writer.as_default():
+            tf.summary.image(self.TAG, pixels[None], step=epoch + 1)
+        self.writer.flush()
 
 
 class RunRecorder(keras.callbacks.Callback):
@@ -110,6 +162,25 @@ class TimeEstimate(keras.callbacks.Callback):
                 f"about {duration(per_step * left)} to go: {per_step:.2f} s a step, "
                 f"{left} steps left (validation and checkpoints not counted)"
             )
+
+
+CPU_SECONDS_PER_IMAGE_256 = 2.0  # one 256 px train step at batch 1, measured on a 2-core CPU
+
+
+def cpu_note(config, steps, on_accelerator):
+    """A warning before a run at the paper's image size on a CPU, with a rough duration
+    (None when the images are smaller, or a GPU computes). The measured estimate
+    follows a few steps in (`TimeEstimate`)."""
+    size = config["image_size"]
+    if on_accelerator or size < 256:
+        return None
+    seconds = steps * config["batch_size"] * CPU_SECONDS_PER_IMAGE_256 * (size / 256) ** 2
+    return (
+        f"note: {size} px is the paper's full size and no GPU is in use: at about "
+        f"{CPU_SECONDS_PER_IMAGE_256:.0f} s per image on a small CPU, these {steps} steps take "
+        f"roughly {duration(seconds)} (measured after a few steps, below). A GPU does it in "
+        "a small fraction of that; --image-size 64 trains in minutes here."
+    )
 
 
 def duration(seconds):

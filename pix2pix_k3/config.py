@@ -44,6 +44,7 @@ DEFAULTS = {
     "verbose": 1,
     "dtype_policy": "float32",
     "data_parallel": False,
+    "tensorboard": False,
 }
 
 # Section 4 and the appendix of the paper (and the PyTorch reference where it is silent).

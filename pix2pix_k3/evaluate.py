@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from pix2pix_k3 import checkpoint, compile_cache
+from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import evaluation_data
@@ -118,4 +119,5 @@ def run(args):
 
 if __name__ == "__main__":
     compile_cache.enable()
+    keep_tensorflow_out()
     main()

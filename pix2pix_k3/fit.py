@@ -11,6 +11,7 @@ stopped run with `--resume --out <run folder>`.
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import pathlib
 import signal
@@ -22,7 +23,17 @@ import time
 import keras
 
 from pix2pix_k3 import compile_cache
-from pix2pix_k3.callbacks import RunRecorder, StopOnNaN, TimeEstimate, linear_decay
+from pix2pix_k3._backend import accelerator, keep_tensorflow_out
+from pix2pix_k3.callbacks import (
+    HistoryCSV,
+    RunRecorder,
+    SampleGridSummary,
+    StopOnNaN,
+    TensorBoard,
+    TimeEstimate,
+    cpu_note,
+    linear_decay,
+)
 from pix2pix_k3.config import (
     DEFAULTS,
     DIRECTIONS,
@@ -48,7 +59,15 @@ from pix2pix_k3.run import DISK_FULL, RunError, RunFolder
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
 # Flags that may change on resume: none of them changes what is trained.
-KEEP_ON_RESUME = {"out", "resume", "workers", "verbose", "data_parallel", "save_every"}
+KEEP_ON_RESUME = {
+    "out",
+    "resume",
+    "workers",
+    "verbose",
+    "data_parallel",
+    "save_every",
+    "tensorboard",
+}
 INTERRUPTED = 130  # the exit status of a process ended by Ctrl-C (128 + SIGINT)
 
 OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
@@ -95,6 +114,12 @@ OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
         bool,
         "JAX: split each batch across all devices with keras.distribution.DataParallel "
         "(--batch-size is the global batch and must divide by the device count)",
+    ),
+    (
+        "--tensorboard",
+        bool,
+        "also log to <run>/tensorboard for TensorBoard: losses, learning rate and each "
+        "epoch's sample grid (needs TensorFlow, on any backend)",
     ),
 ]
 
@@ -180,6 +205,12 @@ def prepare(config, given, out, resume):
         run.check_new()
     if config.get("data_parallel"):  # checked on the final settings, resumed ones too
         check_data_parallel(config["batch_size"])
+    if config.get("tensorboard") and importlib.util.find_spec("tensorflow") is None:
+        raise ConfigError(
+            "--tensorboard writes TensorFlow's summaries, and TensorFlow is not installed. "
+            'Install it (pip install tensorflow-cpu, or ".[tensorflow-cpu]"), or drop '
+            "--tensorboard: history.csv and index.html hold the same figures."
+        )
     return run, config
 
 
@@ -277,6 +308,9 @@ def _train(run, config, resume, callbacks):
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
         f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index} to watch)."
     )
+    note = cpu_note(config, (total - done) * len(train_set), accelerator())
+    if note:
+        print(note)
     model.fit(
         train_set,
         epochs=total,
@@ -289,8 +323,9 @@ def _train(run, config, resume, callbacks):
                 linear_decay(config["epochs"], config["epochs_decay"], config["lr"])
             ),
             nan_guard,
-            keras.callbacks.CSVLogger(run.history, append=True),
+            HistoryCSV(run.history, append=True),
             recorder,
+            *tensorboard(run, config),
             *([TimeEstimate(show=lambda line: print(f"{bar_end}{line}"))] if verbose else []),
             *callbacks,
         ],
@@ -322,8 +357,9 @@ def finished(run, model, total, now=True):
     if not run.generator.is_file():
         run.save_generator(model)
     news = "done" if now else "nothing to train"
+    epochs = f"{total} epoch{'s' * (total != 1)}"
     print(
-        f"{news}: {run.path} has finished its {total} epochs. Open {run.index} (samples, loss "
+        f"{news}: {run.path} has finished its {epochs}. Open {run.index} (samples, loss "
         f"curves); the generator is {run.generator}, the whole model {run.latest}."
     )
     return model
@@ -368,6 +404,14 @@ def exit_on_ctrl_c(run):
         sender.close()
 
 
+def tensorboard(run, config):
+    """The callbacks of `--tensorboard`: Keras' own, and the sample grids as images."""
+    if not config.get("tensorboard"):
+        return []
+    log_dir = run.path / "tensorboard"
+    return [TensorBoard(log_dir), SampleGridSummary(run, log_dir)]
+
+
 def parallel_note():
     """' on N devices' while a distribution splits the batches, else ''."""
     distribution = keras.distribution.distribution()
@@ -396,4 +440,5 @@ def new_model(config):
 
 if __name__ == "__main__":
     compile_cache.enable()
+    keep_tensorflow_out()
     main(command_line=True)

@@ -72,7 +72,7 @@ def plot_curves(history, path):
     # matplotlib backend (a notebook's inline one, say) alone.
     figure = Figure(figsize=(4 * len(panels), 3))
     axes = figure.subplots(1, len(panels), squeeze=False)
-    epochs = [int(epoch) + 1 for epoch in history["epoch"]]
+    epochs = [int(epoch) for epoch in history["epoch"]]  # numbered from 1, as the grids
     for axis, (title, train, val) in zip(axes[0], panels, strict=True):
         axis.plot(epochs, history[train], marker=".", label="training")
         if val in history:

@@ -1,7 +1,7 @@
 """The run folder `fit` writes, and the training state that makes `--resume` exact.
 
     <run>/config.json              the resolved configuration (rebuilds the run)
-    <run>/history.csv              one row of logs per epoch
+    <run>/history.csv              one row of logs per epoch, numbered from 1
     <run>/curves.png               the losses by epoch
     <run>/samples/epoch_NNN.png    input | target | output for fixed validation pairs
     <run>/checkpoints/latest.keras the model after the last completed epoch
@@ -222,8 +222,11 @@ class RunFolder:
         if not header.endswith("\n"):
             self.history.unlink()
             return
-        kept = [row for row in rows if row.endswith("\n") and _row_epoch(row) < epochs]
-        if len(kept) < len(rows):
+        rows = [row for row in rows if row.endswith("\n")]
+        if rows and _row_epoch(rows[0]) == 0:  # written before epochs were numbered from 1
+            rows = [f"{_row_epoch(row) + 1}{row[row.index(',') :]}" for row in rows]
+        kept = [row for row in rows if _row_epoch(row) <= epochs]
+        if kept != lines[1:]:
             replace_atomically(self.history, lambda tmp: tmp.write_text("".join([header, *kept])))
 
     def check_space(self, model, checkpoints):

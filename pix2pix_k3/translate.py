@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from pix2pix_k3 import checkpoint, compile_cache, report
+from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, image_files_in, split_side_by_side
@@ -156,4 +157,5 @@ def html_page(inputs, outputs, out, inputs_shown=False):
 
 if __name__ == "__main__":
     compile_cache.enable()
+    keep_tensorflow_out()
     main()

@@ -78,7 +78,7 @@ def test_a_finished_run_leaves_its_generator_alone_and_says_so_when_resumed(tmp_
 
     written = generator.stat().st_mtime_ns
     main(["--resume", "--out", str(out)])
-    assert capsys.readouterr().out.startswith(f"nothing to train: {out} has finished its 1 epochs")
+    assert capsys.readouterr().out.startswith(f"nothing to train: {out} has finished its 1 epoch.")
     assert generator.stat().st_mtime_ns == written
 
     config = json.loads((out / "config.json").read_text())  # a user extends the run
@@ -287,5 +287,33 @@ def test_a_run_stopped_in_its_first_epoch_resumes_from_the_start(tmp_path):
     (out / "history.csv").write_text("")  # what a kill leaves: CSVLogger's file, unflushed
     main(["--resume", "--out", str(out)])
     header, *rows = (out / "history.csv").read_text().splitlines()
-    assert header.startswith("epoch") and [row.split(",")[0] for row in rows] == ["0"]
+    assert header.startswith("epoch") and [row.split(",")[0] for row in rows] == ["1"]
     assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs"] == 1
+
+
+KEEPS_TENSORFLOW_OUT = """
+import sys
+import keras
+from pix2pix_k3 import build_pix2pix
+from pix2pix_k3._backend import keep_tensorflow_out
+if sys.argv[1] == "keep out":
+    keep_tensorflow_out()
+keras.utils.set_random_seed(0)
+build_pix2pix(32, ngf=4, ndf=4, receptive_field=16).save(sys.argv[2])
+print("tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="TensorFlow is Keras' own")
+def test_the_programs_on_jax_and_torch_do_not_import_tensorflow(tmp_path):
+    pytest.importorskip("tensorflow")  # the question is moot without it
+    imported = {}
+    for how in ("keep out", "as Keras does"):
+        result = subprocess.run(
+            [sys.executable, "-c", KEEPS_TENSORFLOW_OUT, how, str(tmp_path / "m.keras")],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        imported[how] = result.stdout.split()[-1]
+    assert imported == {"keep out": "False", "as Keras does": "True"}

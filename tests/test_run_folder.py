@@ -80,9 +80,18 @@ def test_commits_keep_periodic_checkpoints_and_drop_the_others(tmp_path):
 
 def test_history_rows_past_the_committed_epoch_are_dropped(tmp_path):
     run = RunFolder(tmp_path)
+    run.history.write_text("epoch,g_l1\n1,0.5\n2,0.4\n3,0.3\n")
+    run.trim_history(2)
+    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
+
+
+def test_a_history_numbered_from_0_by_an_older_version_is_renumbered_from_1(tmp_path):
+    run = RunFolder(tmp_path)
     run.history.write_text("epoch,g_l1\n0,0.5\n1,0.4\n2,0.3\n")
     run.trim_history(2)
-    assert run.history.read_text() == "epoch,g_l1\n0,0.5\n1,0.4\n"
+    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
+    run.trim_history(2)  # once renumbered, left as it is
+    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
 
 
 @pytest.mark.parametrize("text", ["", "epoch,g_l1\n"])
@@ -95,9 +104,9 @@ def test_an_empty_or_header_only_history_is_left_for_the_next_epoch(tmp_path, te
 
 def test_torn_history_rows_and_headers_from_a_kill_are_dropped(tmp_path):
     run = RunFolder(tmp_path)
-    run.history.write_text("epoch,g_l1\n0,0.5\n1,0.4\n1")  # killed while writing epoch 11
+    run.history.write_text("epoch,g_l1\n1,0.5\n2,0.4\n3")  # killed while writing epoch 3
     run.trim_history(2)
-    assert run.history.read_text() == "epoch,g_l1\n0,0.5\n1,0.4\n"
+    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
     run.history.write_text("epoch,g_")
     run.trim_history(0)
     assert not run.history.exists()  # CSVLogger writes the header again
@@ -157,3 +166,17 @@ def test_a_running_run_s_page_reloads_itself_and_a_finished_one_does_not(tmp_pat
     assert refresh in run.index.read_text()
     report.write_run_index(run, config, 2)
     assert refresh not in run.index.read_text() and "2 of 2 epochs done." in run.index.read_text()
+
+
+def test_the_paper_s_full_size_on_a_cpu_is_announced_with_a_rough_duration():
+    from pix2pix_k3.callbacks import cpu_note
+    from pix2pix_k3.config import PRESETS, resolve
+
+    facades = resolve(PRESETS["facades"])
+    steps = 200 * 400  # 200 epochs of facades' 400 pairs at batch 1
+    note = cpu_note(facades, steps, on_accelerator=False)
+    assert "256 px is the paper's full size" in note and "roughly 44 h 27 min" in note
+    assert cpu_note(facades, steps, on_accelerator=True) is None
+    assert cpu_note(resolve({}), 640, on_accelerator=False) is None  # the 64 px default
+    batch_4_at_512 = resolve({"image_size": 512, "batch_size": 4})
+    assert "roughly 9 min" in cpu_note(batch_4_at_512, 17, on_accelerator=False)  # 17*4*2*4 s
