@@ -43,14 +43,22 @@ def importable(name):
     return True
 
 
+def refuse(message):
+    """ImportError for Python code (a notebook sees it as one); for a program started as
+    `python -m pix2pix_k3.<program>`, the message alone, as its other refusals are."""
+    if sys.argv[:1] == ["-m"]:  # Python sets it so while `-m` imports the package
+        raise SystemExit(f"error: {message}")
+    raise ImportError(message)
+
+
 def require_backend():
-    """Make sure Keras will load an installed backend; raise ImportError if none can be."""
+    """Make sure Keras will load an installed backend, or `refuse` if none can be."""
     if "keras" in sys.modules:  # too late to choose: Keras has loaded its backend already
         return
     chosen = os.environ.get("KERAS_BACKEND")
     if chosen:
         if not importable(chosen):
-            raise ImportError(
+            refuse(
                 f"KERAS_BACKEND={chosen}, but {chosen} cannot be imported. Install it "
                 f"({INSTALL.get(chosen, 'pip install ' + chosen)}), or choose another "
                 f"backend: KERAS_BACKEND={' | '.join(PREFERENCE)}."
@@ -61,7 +69,7 @@ def require_backend():
         return
     installed = next((name for name in PREFERENCE if importable(name)), None)
     if installed is None:
-        raise ImportError(
+        refuse(
             "No Keras backend is installed. Install one: "
             + "; ".join(f"{name}: {how}" for name, how in INSTALL.items())
             + "."

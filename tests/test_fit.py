@@ -241,6 +241,25 @@ def test_a_missing_backend_is_named_with_the_install_command():
     assert "pip install" in result.stderr
 
 
+@pytest.mark.parametrize("program", ["fit", "translate", "evaluate", "export"])
+def test_a_program_names_a_missing_backend_in_one_line(program):
+    """`KERAS_BACKEND=tensorflow python -m pix2pix_k3.export ...` without TensorFlow: the
+    message, not a traceback (Python code importing pix2pix_k3 still gets ImportError)."""
+    env = {**os.environ, "KERAS_BACKEND": "nosuchbackend"}
+    result = subprocess.run(
+        [sys.executable, "-m", f"pix2pix_k3.{program}", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "error: KERAS_BACKEND=nosuchbackend, but nosuchbackend cannot be imported. Install it "
+        "(pip install nosuchbackend), or choose another backend: "
+        "KERAS_BACKEND=jax | torch | tensorflow."
+    ]
+
+
 @pytest.mark.parametrize(
     ("blocked", "picked"), [(["tensorflow"], "jax"), (["tensorflow", "jax"], "torch")]
 )
