@@ -50,17 +50,18 @@ def parse_args(argv=None):
     parser.add_argument(
         "--out",
         type=pathlib.Path,
-        help="where to write it (default: beside the model: <run>/generator.onnx, "
-        "<run>/generator_saved_model, ...)",
+        help="where to write it (default: <run>/exported/generator.onnx, "
+        "<run>/exported/generator_saved_model, ...; beside a .keras file)",
     )
     return parser.parse_args(argv)
 
 
 def default_out(model_path, format):
-    """`<run>/generator<suffix>` for a run folder, `<stem>_generator<suffix>` for a file."""
+    """`<run>/exported/generator<suffix>` for a run folder (never the run's own
+    generator.keras), `<stem>_generator<suffix>` beside a file."""
     model_path = pathlib.Path(model_path)
     if model_path.is_dir():
-        return model_path / f"generator{SUFFIXES[format]}"
+        return model_path / "exported" / f"generator{SUFFIXES[format]}"
     return model_path.with_name(f"{model_path.stem}_generator{SUFFIXES[format]}")
 
 

@@ -59,7 +59,7 @@ def test_each_format_computes_the_generator_in_its_runtime(run_folder, tmp_path,
 
 
 def test_the_default_output_lies_beside_the_model(run_folder):
-    assert export.default_out(run_folder, "onnx") == run_folder / "generator.onnx"
+    assert export.default_out(run_folder, "onnx") == run_folder / "exported" / "generator.onnx"
     model = run_folder / "checkpoints" / "latest.keras"
     assert export.default_out(model, "tf_saved_model").name == "latest_generator_saved_model"
     exportable("keras")
