@@ -100,24 +100,3 @@ def keep_tensorflow_out():
 
     if keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules:
         module_utils.tensorflow._available = False
-
-
-def accelerator():
-    """Whether Keras' backend computes on a GPU (or another accelerator) here."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend() != "cpu"
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return bool(tf.config.list_physical_devices("GPU"))
-    if backend == "torch":
-        import torch
-
-        mps = getattr(torch.backends, "mps", None)
-        return torch.cuda.is_available() or bool(mps and mps.is_available())
-    return False

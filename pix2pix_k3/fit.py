@@ -23,7 +23,7 @@ import time
 import keras
 
 from pix2pix_k3 import compile_cache
-from pix2pix_k3._backend import accelerator, keep_tensorflow_out
+from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.callbacks import (
     HistoryCSV,
     RunRecorder,
@@ -54,7 +54,7 @@ from pix2pix_k3.data.download import DATASETS
 from pix2pix_k3.data.splits import training_data
 from pix2pix_k3.discriminator import N_LAYERS
 from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
-from pix2pix_k3.model import build_pix2pix
+from pix2pix_k3.model import build_pix2pix, step_module
 from pix2pix_k3.run import DISK_FULL, RunError, RunFolder
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
@@ -308,7 +308,7 @@ def _train(run, config, resume, callbacks):
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
         f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index} to watch)."
     )
-    note = cpu_note(config, (total - done) * len(train_set), accelerator())
+    note = cpu_note(config, (total - done) * len(train_set), step_module().on_accelerator())
     if note:
         print(note)
     model.fit(

@@ -4,4 +4,7 @@ Each module defines `train_step(model, ...)` and `test_step(model, ...)` with th
 signature its backend's Keras trainer calls (`(model, state, data)` on JAX, whose
 trainer is stateless; `(model, data)` elsewhere). They hold only the mechanics of
 gradients and updates: every loss and metric comes from `Pix2Pix` in `keras.ops`.
+Besides the steps, each has the backend's hooks for a run: `global_random_state()` and
+`set_global_random_state(state)` (what `--resume` restores), and `on_accelerator()`
+(whether a GPU or other accelerator computes, for `fit`'s note on CPU-sized runs).
 """

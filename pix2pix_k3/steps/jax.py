@@ -164,3 +164,8 @@ def global_random_state():
 
 def set_global_random_state(state):
     """Put back what `global_random_state` returned (nothing to do here)."""
+
+
+def on_accelerator():
+    """Whether JAX computes on a GPU or TPU here (its default backend is not the CPU)."""
+    return jax.default_backend() != "cpu"

@@ -60,3 +60,8 @@ def global_random_state():
 
 def set_global_random_state(state):
     """Put back what `global_random_state` returned (nothing to do here)."""
+
+
+def on_accelerator():
+    """Whether TensorFlow sees a GPU here."""
+    return bool(tf.config.list_physical_devices("GPU"))

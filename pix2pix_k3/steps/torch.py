@@ -156,3 +156,9 @@ def set_global_random_state(state):
     cuda = [torch.from_numpy(state[key]) for key in sorted(state) if "cuda" in key]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda)
+
+
+def on_accelerator():
+    """Whether torch has CUDA (or Apple's MPS) here."""
+    mps = getattr(torch.backends, "mps", None)
+    return torch.cuda.is_available() or bool(mps and mps.is_available())
