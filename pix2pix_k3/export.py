@@ -26,7 +26,6 @@ import importlib.util
 import os
 import pathlib
 import shutil
-import sys
 import warnings
 
 import keras
@@ -155,15 +154,10 @@ def _remove(path):
 def quiet_stdout():
     """Converters print pages of progress and warnings about their own internals; keep
     them out of the program's output (errors still surface as exceptions)."""
-    saved = sys.stdout
-    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (closed below)
-    try:
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
-    finally:
-        sys.stdout.close()
-        sys.stdout = saved
 
 
 def run_exported(format, out, images):
