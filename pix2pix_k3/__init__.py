@@ -2,6 +2,7 @@
 
 The paper's pieces, one module each:
 
+- `paper`: the paper's numbers (lambda, Adam's settings, 286/256, ...), each defined once;
 - `blocks`: the `Ck` / `CDk` layers of appendix 6.1;
 - `generator`: `unet_generator`, the U-Net (or the encoder-decoder ablation);
 - `discriminator`: `patchgan_discriminator` and `receptive_field`;

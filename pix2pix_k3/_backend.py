@@ -45,10 +45,34 @@ def importable(name):
 
 def refuse(message):
     """ImportError for Python code (a notebook sees it as one); for a program started as
-    `python -m pix2pix_k3.<program>`, the message alone, as its other refusals are."""
-    if sys.argv[:1] == ["-m"]:  # Python sets it so while `-m` imports the package
-        raise SystemExit(f"error: {message}")
-    raise ImportError(message)
+    `python -m pix2pix_k3.<program>`, the message alone, as its other refusals are, and
+    the program's help first when that was asked for: `--help` never needs a backend."""
+    if sys.argv[:1] != ["-m"]:  # Python sets it so while `-m` imports the package
+        raise ImportError(message)
+    program, arguments = started_program()
+    if {"-h", "--help"} & set(arguments):
+        from pix2pix_k3.cli import PARSERS  # plain Python: it needs no backend
+
+        if program in PARSERS:
+            PARSERS[program]().print_help()
+            print(f"note: {message}", file=sys.stderr)
+            raise SystemExit(0)
+    raise SystemExit(f"error: {message}")
+
+
+def started_program():
+    """(program, its arguments) of `python -m pix2pix_k3.<program> ...`, from the
+    interpreter's own command line (`sys.argv` does not name the module yet)."""
+    command = sys.orig_argv
+    for i, argument in enumerate(command):
+        if argument == "-m" and i + 1 < len(command):
+            module, arguments = command[i + 1], command[i + 2 :]
+        elif argument.startswith("-m") and len(argument) > 2:
+            module, arguments = argument[2:], command[i + 1 :]
+        else:
+            continue
+        return module.removeprefix("pix2pix_k3."), arguments
+    return None, []
 
 
 def require_backend():

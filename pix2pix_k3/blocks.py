@@ -15,21 +15,22 @@ import functools
 import keras
 from keras import ops
 
+from pix2pix_k3.paper import DROPOUT, KERNEL_SIZE, LEAKY_SLOPE, NORMS, STRIDE, WEIGHT_STDDEV
+
 PACKAGE = "pix2pix_k3"
-NORMS = ("batch", "instance", "none")
+LAYER_NORMS = (*NORMS, "none")  # "none": the layers the appendix leaves unnormalised
 ACTIVATIONS = ("leaky_relu", "relu", "none")
-LEAKY_SLOPE = 0.2  # paper: "All ReLUs in the encoder are leaky, with slope 0.2"
 PHASE_TAPS = ((3, 1), (2, 0))  # kernel rows (or columns) that an even / odd output phase reads
 
 
 def weight_init():
     """N(0, 0.02), the paper's initialisation for every convolution kernel."""
-    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+    return keras.initializers.RandomNormal(mean=0.0, stddev=WEIGHT_STDDEV)
 
 
 def gamma_init():
     """N(1, 0.02) for BatchNorm's scale, as in the reference implementations."""
-    return keras.initializers.RandomNormal(mean=1.0, stddev=0.02)
+    return keras.initializers.RandomNormal(mean=1.0, stddev=WEIGHT_STDDEV)
 
 
 def check_choice(name, value, choices):
@@ -46,7 +47,7 @@ def make_norm(norm, name, dtype=None):
     `instance` is InstanceNorm without affine parameters (GroupNormalization with one
     group per channel), as the PyTorch reference's `InstanceNorm2d(affine=False)`.
     """
-    check_choice("norm", norm, NORMS)
+    check_choice("norm", norm, LAYER_NORMS)
     if norm == "batch":
         # momentum 0.9 is PyTorch's default 0.1 in Keras' convention; epsilon as PyTorch.
         return keras.layers.BatchNormalization(
@@ -326,8 +327,8 @@ class Ck(keras.layers.Layer):
         activation=None,
         dropout=0.0,
         use_bias=None,
-        kernel_size=4,
-        strides=2,
+        kernel_size=KERNEL_SIZE,
+        strides=STRIDE,
         padding="same",
         **kwargs,
     ):
@@ -424,7 +425,7 @@ class CDk(Ck):
         (1, 4, 4, 512)
     """
 
-    def __init__(self, filters, norm="batch", rate=0.5, **kwargs):
+    def __init__(self, filters, norm="batch", rate=DROPOUT, **kwargs):
         for fixed in ("transpose", "dropout"):
             kwargs.pop(fixed, None)
         super().__init__(filters, transpose=True, norm=norm, dropout=rate, **kwargs)

@@ -3,18 +3,16 @@
 A configuration is a plain dict of JSON values (what `fit` writes to `config.json`), so a
 run can be rebuilt, resumed or compared from its folder alone. `fit`'s flags are these
 keys with dashes; `PAPER` holds the paper's value where it differs from the CPU-sized
-default, for the `--help` text.
+default, for the `--help` text. Like `paper`, it imports no Keras (the command lines
+build their `--help` from it); `check` loads the paper's modules for their size rules.
 """
 
 import argparse
 
-from pix2pix_k3.discriminator import N_LAYERS, patch_grid
-from pix2pix_k3.generator import check_image_size, default_depth
-from pix2pix_k3.losses import GAN_MODES, OBJECTIVES, objective
+from pix2pix_k3 import paper
+from pix2pix_k3.paper import DIRECTIONS, GAN_MODES, N_LAYERS, NORMS, OBJECTIVES
 
 GENERATORS = ("unet", "encoder-decoder")
-NORMS = ("batch", "instance")
-DIRECTIONS = ("AtoB", "BtoA")
 VERBOSITY = (0, 1, 2)  # Keras' fit: silent, progress bar, one line per epoch
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -27,12 +25,12 @@ DEFAULTS = {
     "epochs": 10,
     "epochs_decay": 0,
     "batch_size": 4,
-    "lr": 2e-4,
-    "beta1": 0.5,
-    "lambda_l1": 100.0,
+    "lr": paper.ADAM_LEARNING_RATE,
+    "beta1": paper.ADAM_BETA_1,
+    "lambda_l1": paper.LAMBDA_L1,
     "loss": "l1+cgan",
     "generator": "unet",
-    "patch": 70,
+    "patch": paper.PATCH,
     "gan_mode": "vanilla",
     "norm": "batch",
     "ngf": 32,
@@ -49,13 +47,13 @@ DEFAULTS = {
 
 # Section 4 and the appendix of the paper (and the PyTorch reference where it is silent).
 PAPER = {
-    "image_size": 256,
-    "load_size": 286,
-    "epochs": 100,
-    "epochs_decay": 100,
-    "batch_size": 1,
-    "ngf": 64,
-    "ndf": 64,
+    "image_size": paper.IMAGE_SIZE,
+    "load_size": paper.LOAD_SIZE,
+    "epochs": paper.FACADES_EPOCHS // 2,
+    "epochs_decay": paper.FACADES_EPOCHS // 2,
+    "batch_size": paper.BATCH_SIZE,
+    "ngf": paper.BASE_WIDTH,
+    "ndf": paper.BASE_WIDTH,
 }
 
 PRESETS = {
@@ -74,7 +72,7 @@ def resolve(config):
     no embedded-pairs count when the pairs come from `data`."""
     config = {**DEFAULTS, **config}
     if config["load_size"] is None:
-        config["load_size"] = round(config["image_size"] * 286 / 256)
+        config["load_size"] = paper.load_size_for(config["image_size"])
     if config["data"] is not None:
         config["pairs"] = None
     return config
@@ -146,6 +144,10 @@ def check(config, given=()):
 
 
 def _check_sizes(config):
+    from pix2pix_k3.discriminator import patch_grid
+    from pix2pix_k3.generator import check_image_size, default_depth
+    from pix2pix_k3.losses import objective
+
     size = config["image_size"]
     try:
         check_image_size(size, default_depth(size))
@@ -160,6 +162,8 @@ def _check_sizes(config):
 
 
 def _check_objective(config, given):
+    from pix2pix_k3.losses import objective
+
     terms = objective(config["loss"])
     if not terms.uses_gan:
         ignored = sorted(given & {"patch", "gan_mode", "ndf"})

@@ -8,10 +8,8 @@ variants (Table 3), and 34x34 / 142x142 between them.
 
 import keras
 
-from pix2pix_k3.blocks import NORMS, Ck, Conv2D, check_choice, weight_init
-
-# receptive field -> number of stride-2 layers (the reference's `n_layers`); 0 = PixelGAN
-N_LAYERS = {1: 0, 16: 1, 34: 2, 70: 3, 142: 4, 286: 5}
+from pix2pix_k3.blocks import LAYER_NORMS, Ck, Conv2D, check_choice, weight_init
+from pix2pix_k3.paper import BASE_WIDTH, KERNEL_SIZE, N_LAYERS, PATCH, STRIDE, width
 
 
 def n_layers_for(receptive_field):
@@ -53,7 +51,7 @@ def receptive_field(model):
     return field
 
 
-def patch_grid(image_size, receptive_field=70):
+def patch_grid(image_size, receptive_field=PATCH):
     """Side of D's grid of patch logits for square images (256 -> 30x30 for 70x70).
 
     Each of the n strided 4x4 convolutions (padding 1) halves the side; the last two
@@ -64,7 +62,7 @@ def patch_grid(image_size, receptive_field=70):
         return image_size
     side = image_size
     for _ in range(n_layers):
-        side = (side + 2 - 4) // 2 + 1
+        side = (side + 2 - KERNEL_SIZE) // STRIDE + 1
     return side - 2
 
 
@@ -72,11 +70,11 @@ def _patch_layers(n_layers, ndf, norm):
     """C64-C128-...: the first without norm, the last two with stride 1, then 1 channel."""
     layers = [Ck(ndf, norm="none", use_bias=True, padding=1, name=f"C{ndf}")]
     for n in range(1, n_layers + 1):
-        width = ndf * min(2**n, 8)
-        stride = 2 if n < n_layers else 1
-        layers.append(Ck(width, norm=norm, strides=stride, padding=1, name=f"C{width}_{n}"))
+        filters = width(ndf, n)
+        stride = STRIDE if n < n_layers else 1
+        layers.append(Ck(filters, norm=norm, strides=stride, padding=1, name=f"C{filters}_{n}"))
     layers.append(keras.layers.ZeroPadding2D(1, name="pad_logits"))
-    layers.append(Conv2D(1, 4, kernel_initializer=weight_init(), name="patch_logits"))
+    layers.append(Conv2D(1, KERNEL_SIZE, kernel_initializer=weight_init(), name="patch_logits"))
     return layers
 
 
@@ -91,10 +89,10 @@ def _pixel_layers(ndf, norm):
 
 
 def patchgan_discriminator(
-    receptive_field=70,
+    receptive_field=PATCH,
     in_channels=3,
     out_channels=3,
-    ndf=64,
+    ndf=BASE_WIDTH,
     norm="batch",
     conditional=True,
     image_size=None,
@@ -126,7 +124,7 @@ def patchgan_discriminator(
     BatchNorm only the first and the final convolution have biases. The PixelGAN's final
     1x1 convolution has a bias only without BatchNorm, as in the reference.
     """
-    check_choice("norm", norm, NORMS)
+    check_choice("norm", norm, LAYER_NORMS)
     if n_layers is None:
         n_layers = n_layers_for(receptive_field)
     elif not 0 <= int(n_layers) <= 5:

@@ -10,48 +10,19 @@ the run's training folder, or a named dataset's `test/`. A bare `.keras` file wi
 `--data` is evaluated on the embedded test split.
 """
 
-import argparse
 import pathlib
 
 import keras
 import numpy as np
 
-from pix2pix_k3 import checkpoint, compile_cache
+from pix2pix_k3 import checkpoint, cli, compile_cache
 from pix2pix_k3._backend import keep_tensorflow_out
-from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import evaluation_data
 from pix2pix_k3.metrics import MEASURES
 from pix2pix_k3.run import RunError, check_writable, write_json
 
 LABELS = {"l1": "L1 (in [-1, 1])", "psnr": "PSNR (dB)", "ssim": "SSIM"}
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m pix2pix_k3.evaluate", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("model", type=pathlib.Path, help="a .keras file or a run folder")
-    parser.add_argument(
-        "--data",
-        help="held-out pairs: a folder, a dataset name, or 'embedded' (default: the "
-        "run's test split)",
-    )
-    parser.add_argument("--direction", choices=("AtoB", "BtoA"), help="override the direction")
-    parser.add_argument(
-        "--mode",
-        choices=("eval", "paper"),
-        default="eval",
-        help="eval: deterministic inference (default); paper: dropout and batch statistics on",
-    )
-    parser.add_argument(
-        "--json",
-        type=pathlib.Path,
-        help="where to write the results (default: "
-        "<run>/evaluation.json, or evaluation.json here for a .keras file)",
-    )
-    parser.add_argument("--batch-size", type=positive_int, default=8, help="pairs per forward pass")
-    return parser.parse_args(argv)
 
 
 def evaluate(model, dataset, mode="eval"):
@@ -79,7 +50,7 @@ def table(results):
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args = cli.evaluate_parser().parse_args(argv)
     try:
         results = run(args)
     except (DataError, RunError) as error:

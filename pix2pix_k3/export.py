@@ -20,7 +20,6 @@ images and compared with the Keras generator; the largest difference is printed,
 more than `TOLERANCE` is an error.
 """
 
-import argparse
 import contextlib
 import importlib.util
 import os
@@ -31,28 +30,12 @@ import warnings
 import keras
 import numpy as np
 
-from pix2pix_k3 import checkpoint, compile_cache
+from pix2pix_k3 import checkpoint, cli, compile_cache
 from pix2pix_k3.run import PARTIAL, RunError, check_writable, replace_atomically
 
-FORMATS = ("keras", "tf_saved_model", "onnx")
 SUFFIXES = {"keras": ".keras", "tf_saved_model": "_saved_model", "onnx": ".onnx"}
 TOLERANCE = 1e-4  # largest difference allowed between the export and Keras, outputs in [-1, 1]
 CHECK_BATCH = 2  # images in the check: more than one, so the batch size is truly free
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m pix2pix_k3.export", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("model", type=pathlib.Path, help="a run folder or a .keras file")
-    parser.add_argument("--format", choices=FORMATS, required=True, help="what to write")
-    parser.add_argument(
-        "--out",
-        type=pathlib.Path,
-        help="where to write it (default: <run>/exported/generator.onnx, "
-        "<run>/exported/generator_saved_model, ...; beside a .keras file)",
-    )
-    return parser.parse_args(argv)
 
 
 def default_out(model_path, format):
@@ -205,7 +188,7 @@ def export(model_path, format, out=None):
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args = cli.export_parser().parse_args(argv)
     try:
         out, difference = export(args.model, args.format, args.out)
     except RunError as error:

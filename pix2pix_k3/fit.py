@@ -9,7 +9,6 @@ run folder (see `pix2pix_k3.run`); open its `index.html` to look at it, and cont
 stopped run with `--resume --out <run folder>`.
 """
 
-import argparse
 import contextlib
 import importlib.util
 import os
@@ -22,7 +21,7 @@ import time
 
 import keras
 
-from pix2pix_k3 import compile_cache
+from pix2pix_k3 import cli, compile_cache
 from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.callbacks import (
     HistoryCSV,
@@ -35,25 +34,13 @@ from pix2pix_k3.callbacks import (
     linear_decay,
 )
 from pix2pix_k3.config import (
-    DEFAULTS,
-    DIRECTIONS,
-    DTYPE_POLICIES,
-    GENERATORS,
-    NORMS,
-    PAPER,
-    PRESETS,
-    VERBOSITY,
     ConfigError,
     check,
     keeps_checkpoint,
-    resolve,
     total_epochs,
 )
 from pix2pix_k3.data import DataError
-from pix2pix_k3.data.download import DATASETS
 from pix2pix_k3.data.splits import training_data
-from pix2pix_k3.discriminator import N_LAYERS
-from pix2pix_k3.losses import GAN_MODES, OBJECTIVES
 from pix2pix_k3.model import build_pix2pix, step_module
 from pix2pix_k3.run import DISK_FULL, RunError, RunFolder
 
@@ -70,109 +57,6 @@ KEEP_ON_RESUME = {
 }
 INTERRUPTED = 130  # the exit status of a process ended by Ctrl-C (128 + SIGINT)
 
-OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
-    (
-        "--data",
-        str,
-        "folder of training pairs, or a dataset name "
-        f"({', '.join(DATASETS)}); default: embedded facade-like pairs",
-    ),
-    (
-        "--direction",
-        DIRECTIONS,
-        "which half (or folder) is the input; default: the named dataset's, else AtoB",
-    ),
-    ("--image-size", int, "side of the square images the model sees: a power of two"),
-    ("--load-size", int, "resize to this before the random crop; default: image size * 286/256"),
-    ("--pairs", int, "pairs of the embedded dataset (without --data)"),
-    ("--epochs", int, "epochs at the full learning rate"),
-    ("--epochs-decay", int, "further epochs with the rate decaying linearly towards 0"),
-    ("--batch-size", int, "pairs per step"),
-    ("--lr", float, "Adam learning rate of G and of D"),
-    ("--beta1", float, "Adam beta_1"),
-    ("--lambda-l1", float, "weight of the L1 term"),
-    ("--loss", OBJECTIVES, "objective: the paper's Table 1 ablations"),
-    ("--generator", GENERATORS, "U-Net, or the encoder-decoder ablation (no skips)"),
-    ("--patch", tuple(N_LAYERS), "PatchGAN receptive field (1 is the PixelGAN)"),
-    ("--gan-mode", GAN_MODES, "GAN loss: cross-entropy (vanilla) or least squares"),
-    ("--norm", NORMS, "normalisation layers"),
-    ("--ngf", int, "generator width (filters of the first layer)"),
-    ("--ndf", int, "discriminator width"),
-    ("--seed", int, "seed of weights, data order, jitter and dropout"),
-    ("--save-every", int, "keep a checkpoint every N epochs (0: only the latest)"),
-    ("--samples", int, "validation pairs shown in each epoch's sample grid"),
-    ("--workers", int, "threads preparing batches"),
-    ("--verbose", VERBOSITY, "progress: 0 silent, 1 a progress bar, 2 one line per epoch (logs)"),
-    (
-        "--dtype-policy",
-        DTYPE_POLICIES,
-        "Keras dtype policy: float32, or mixed precision with float32 weights and losses "
-        "(mixed_bfloat16 for CPUs and recent GPUs; mixed_float16 adds loss scaling)",
-    ),
-    (
-        "--data-parallel",
-        bool,
-        "JAX: split each batch across all devices with keras.distribution.DataParallel "
-        "(--batch-size is the global batch and must divide by the device count)",
-    ),
-    (
-        "--tensorboard",
-        bool,
-        "also log to <run>/tensorboard for TensorBoard: losses, learning rate and each "
-        "epoch's sample grid (needs TensorFlow, on any backend)",
-    ),
-]
-
-
-def build_parser(suppress=False):
-    """The argument parser; with `suppress`, only flags given on the command line appear."""
-    parser = argparse.ArgumentParser(
-        prog="python -m pix2pix_k3.fit",
-        description="Train pix2pix. Defaults are sized for a laptop CPU; [paper: ...] gives "
-        "the paper's value where it differs.",
-        argument_default=argparse.SUPPRESS if suppress else None,
-    )
-    for flag, kind, text in OPTIONS:
-        key = flag[2:].replace("-", "_")
-        default = DEFAULTS[key]
-        if kind is bool:
-            parser.add_argument(flag, action="store_true", help=text)
-            continue
-        text += f" (default: {default})" if default is not None else ""
-        text += f" [paper: {PAPER[key]}]" if key in PAPER else ""
-        if isinstance(kind, tuple):
-            parser.add_argument(flag, choices=kind, type=type(kind[0]), help=text)
-        else:
-            parser.add_argument(flag, type=kind, help=text)
-    parser.add_argument(
-        "--preset",
-        choices=sorted(PRESETS),
-        help="the paper's recipe for a "
-        "dataset: facades = 200 epochs (100 + 100 decaying), batch 1, 286 -> 256 "
-        "jitter, BtoA; other flags override it",
-    )
-    parser.add_argument("--out", type=pathlib.Path, help="run folder (default: runs/<time>)")
-    parser.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run in --out from its last completed epoch, with its saved "
-        "configuration (only --save-every, --workers, --verbose and --data-parallel may "
-        "change), on the backend that trained it",
-    )
-    return parser
-
-
-def parse_args(argv=None):
-    """(the full configuration, the set of keys given on the command line, out, resume)."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    given = vars(build_parser(suppress=True).parse_args(argv))
-    args = vars(build_parser().parse_args(argv))
-    out, resume, preset = args.pop("out"), args.pop("resume"), args.pop("preset")
-    chosen = {key: value for key, value in given.items() if key in DEFAULTS}
-    config = resolve({**PRESETS.get(preset, {}), **chosen})
-    config["preset"] = preset
-    return config, set(chosen), out, resume
-
 
 def main(argv=None, callbacks=(), command_line=False):
     """The command line; `callbacks` are added to Keras' (a hook for tests and notebooks).
@@ -181,7 +65,7 @@ def main(argv=None, callbacks=(), command_line=False):
     at once with one line saying what was kept and how to resume; called from Python
     (a notebook), it raises KeyboardInterrupt as usual.
     """
-    config, given, out, resume = parse_args(argv)
+    config, given, out, resume = cli.parse_fit_args(argv)
     try:
         run, config = prepare(config, given, out, resume)
         with exit_on_ctrl_c(run) if command_line else contextlib.nullcontext():

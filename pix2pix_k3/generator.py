@@ -12,10 +12,17 @@ import math
 
 import keras
 
-from pix2pix_k3.blocks import NORMS, CDk, Ck, Conv2DTranspose, check_choice, weight_init
-
-MAX_WIDTH_FACTOR = 8  # widths grow ngf, 2ngf, 4ngf, 8ngf and stay at 8ngf
-DROPOUT_LAYERS = 3  # CD512-CD512-CD512
+from pix2pix_k3.blocks import LAYER_NORMS, CDk, Ck, Conv2DTranspose, check_choice, weight_init
+from pix2pix_k3.paper import (
+    BASE_WIDTH,
+    DROPOUT,
+    DROPOUT_LAYERS,
+    IMAGE_SIZE,
+    KERNEL_SIZE,
+    MAX_WIDTH_FACTOR,
+    STRIDE,
+    width,
+)
 
 
 def default_depth(image_size):
@@ -38,19 +45,19 @@ def check_image_size(image_size, depth):
         )
 
 
-def encoder_widths(depth, ngf=64):
+def encoder_widths(depth, ngf=BASE_WIDTH):
     """Channel widths of the encoder's C-blocks: ngf * (1, 2, 4, 8, 8, ...)."""
-    return [ngf * min(2**i, MAX_WIDTH_FACTOR) for i in range(depth)]
+    return [width(ngf, i) for i in range(depth)]
 
 
 def unet_generator(
-    image_size=256,
+    image_size=IMAGE_SIZE,
     in_channels=3,
     out_channels=3,
-    ngf=64,
+    ngf=BASE_WIDTH,
     norm="batch",
     skips=True,
-    dropout=0.5,
+    dropout=DROPOUT,
     depth=None,
     name=None,
     *,
@@ -93,7 +100,7 @@ def unet_generator(
       skips carry pre-activation maps that the decoder's ReLU then clips. The weights
       and their count are the same.
     """
-    check_choice("norm", norm, NORMS)
+    check_choice("norm", norm, LAYER_NORMS)
     depth = default_depth(image_size) if depth is None else int(depth)
     check_image_size(image_size, depth)
     widths = encoder_widths(depth, ngf)
@@ -101,29 +108,29 @@ def unet_generator(
     inputs = keras.Input((image_size, image_size, in_channels), name="input_image")
     x = inputs
     encoded = []
-    for i, width in enumerate(widths):
+    for i, filters in enumerate(widths):
         unnormed = i == 0 or (i == depth - 1 and not innermost_norm)
         x = Ck(
-            width,
+            filters,
             norm="none" if unnormed else norm,
             use_bias=norm != "batch",
-            name=f"encoder{i + 1}_C{width}",
+            name=f"encoder{i + 1}_C{filters}",
         )(x)
         encoded.append(x)
 
-    for j, width in enumerate(reversed(widths[:-1])):
-        with_dropout = dropout and j < DROPOUT_LAYERS and width == ngf * MAX_WIDTH_FACTOR
+    for j, filters in enumerate(reversed(widths[:-1])):
+        with_dropout = dropout and j < DROPOUT_LAYERS and filters == ngf * MAX_WIDTH_FACTOR
         if with_dropout:
-            x = CDk(width, norm=norm, rate=dropout, name=f"decoder{j + 1}_CD{width}")(x)
+            x = CDk(filters, norm=norm, rate=dropout, name=f"decoder{j + 1}_CD{filters}")(x)
         else:
-            x = Ck(width, transpose=True, norm=norm, name=f"decoder{j + 1}_C{width}")(x)
+            x = Ck(filters, transpose=True, norm=norm, name=f"decoder{j + 1}_C{filters}")(x)
         if skips:
             x = keras.layers.Concatenate(name=f"skip{depth - 1 - j}")([x, encoded[depth - 2 - j]])
 
     outputs = Conv2DTranspose(
         out_channels,
-        4,
-        strides=2,
+        KERNEL_SIZE,
+        strides=STRIDE,
         padding="same",
         activation="tanh",
         kernel_initializer=weight_init(),

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 from keras import ops
 
-GAN_MODES = ("vanilla", "lsgan")
-OBJECTIVES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
+from pix2pix_k3.paper import GAN_MODES, LAMBDA_L1, OBJECTIVES
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,13 @@ def discriminator_loss(real_logits, fake_logits, gan_mode="vanilla", halve=True)
 
 
 def generator_loss(
-    fake_logits, generated, target, lambda_l1=100.0, gan_mode="vanilla", uses_gan=True, uses_l1=True
+    fake_logits,
+    generated,
+    target,
+    lambda_l1=LAMBDA_L1,
+    gan_mode="vanilla",
+    uses_gan=True,
+    uses_l1=True,
 ):
     """G's loss: the non-saturating GAN term plus `lambda_l1` times the L1 term.
 

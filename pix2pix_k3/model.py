@@ -22,13 +22,25 @@ from pix2pix_k3 import losses
 from pix2pix_k3.blocks import PACKAGE, Ck
 from pix2pix_k3.discriminator import patchgan_discriminator
 from pix2pix_k3.generator import unet_generator
-
-INFERENCE_MODES = ("paper", "eval")
+from pix2pix_k3.paper import (
+    ADAM_BETA_1,
+    ADAM_BETA_2,
+    ADAM_LEARNING_RATE,
+    BASE_WIDTH,
+    DROPOUT,
+    GAN_MODES,
+    IMAGE_SIZE,
+    INFERENCE_MODES,
+    LAMBDA_L1,
+    PATCH,
+)
 
 
 def default_optimizer():
-    """Adam with the paper's settings: learning rate 2e-4, beta_1 0.5."""
-    return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+    """Adam with the paper's settings: learning rate 2e-4, beta_1 0.5, beta_2 0.999."""
+    return keras.optimizers.Adam(
+        learning_rate=ADAM_LEARNING_RATE, beta_1=ADAM_BETA_1, beta_2=ADAM_BETA_2
+    )
 
 
 class OptimizerPair:
@@ -114,15 +126,15 @@ class Pix2Pix(keras.Model):
         generator,
         discriminator=None,
         objective="l1+cgan",
-        lambda_l1=100.0,
+        lambda_l1=LAMBDA_L1,
         gan_mode="vanilla",
         halve_d_loss=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.loss_terms = losses.objective(objective)
-        if gan_mode not in losses.GAN_MODES:
-            raise ValueError(f"gan_mode={gan_mode!r} is not one of {', '.join(losses.GAN_MODES)}.")
+        if gan_mode not in GAN_MODES:
+            raise ValueError(f"gan_mode={gan_mode!r} is not one of {', '.join(GAN_MODES)}.")
         _check_discriminator(self.loss_terms, discriminator)
         self.generator = generator
         self.discriminator = discriminator if self.loss_terms.uses_gan else None
@@ -340,17 +352,17 @@ def batchnorm_statistics(model):
 
 
 def build_pix2pix(
-    image_size=256,
+    image_size=IMAGE_SIZE,
     in_channels=3,
     out_channels=3,
     objective="l1+cgan",
-    receptive_field=70,
-    ngf=64,
-    ndf=64,
+    receptive_field=PATCH,
+    ngf=BASE_WIDTH,
+    ndf=BASE_WIDTH,
     norm="batch",
     skips=True,
-    dropout=0.5,
-    lambda_l1=100.0,
+    dropout=DROPOUT,
+    lambda_l1=LAMBDA_L1,
     gan_mode="vanilla",
 ):
     """The paper's model in one call: U-Net generator, PatchGAN matched to `objective`.

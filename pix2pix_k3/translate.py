@@ -13,7 +13,6 @@ shown as the target (input | output | target). `--mode paper` keeps dropout and 
 statistics on at test time, as the paper does; `--mode eval` (default) is deterministic.
 """
 
-import argparse
 import os
 import pathlib
 import urllib.parse
@@ -21,47 +20,12 @@ import urllib.parse
 import numpy as np
 from PIL import Image
 
-from pix2pix_k3 import checkpoint, compile_cache, report
+from pix2pix_k3 import checkpoint, cli, compile_cache, report
 from pix2pix_k3._backend import keep_tensorflow_out
-from pix2pix_k3.config import positive_int
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, image_files_in, split_side_by_side
 from pix2pix_k3.data.jitter import resize
 from pix2pix_k3.run import RunError, check_writable
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m pix2pix_k3.translate", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument("model", type=pathlib.Path, help="a .keras file or a run folder")
-    parser.add_argument("input", type=pathlib.Path, help="an image, or a folder of images")
-    parser.add_argument("--out", type=pathlib.Path, required=True, help="folder for the outputs")
-    parser.add_argument(
-        "--mode",
-        choices=("eval", "paper"),
-        default="eval",
-        help="eval: no dropout, moving statistics (default); paper: dropout and batch "
-        "statistics at test time, as in the paper",
-    )
-    parser.add_argument(
-        "--direction",
-        choices=("AtoB", "BtoA"),
-        help="inputs are A|B side-by-side pairs; translate this direction's input half",
-    )
-    parser.add_argument(
-        "--side-by-side",
-        action="store_true",
-        help="write input | output (| target) instead of the output alone",
-    )
-    parser.add_argument(
-        "--model-size", action="store_true", help="keep outputs at the model's size"
-    )
-    parser.add_argument("--html", action="store_true", help="also write DIR/index.html")
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=8, help="images per forward pass"
-    )
-    return parser.parse_args(argv)
 
 
 def image_files(path):
@@ -112,7 +76,7 @@ def _resize(image, like):
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    args = cli.translate_parser().parse_args(argv)
     try:
         written = run(args)
     except (DataError, RunError) as error:

@@ -24,7 +24,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
-PROGRAMS = ("fit", "translate", "evaluate", "export")
+PROGRAMS = ("fit", "translate", "evaluate", "export")  # the order of docs/cli.md
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest} -->"
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
 
@@ -104,9 +104,10 @@ def render(notebook_path):
 def cli_reference():
     """The text of docs/cli.md: the --help of every program, at a fixed width."""
     import contextlib
-    import importlib
     import io
     import os
+
+    from pix2pix_k3.cli import PARSERS
 
     os.environ["COLUMNS"] = "100"
     sections = [
@@ -115,10 +116,9 @@ def cli_reference():
         "Every program takes `KERAS_BACKEND=jax|tensorflow|torch` from the environment.\n",
     ]
     for program in PROGRAMS:
-        module = importlib.import_module(f"pix2pix_k3.{program}")
         text = io.StringIO()
-        with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
-            module.parse_args(["--help"])
+        with contextlib.redirect_stdout(text):
+            PARSERS[program]().print_help()
         sections.append(
             f"## `python -m pix2pix_k3.{program}`\n\n```text\n{text.getvalue().rstrip()}\n```\n"
         )

@@ -16,6 +16,8 @@ import sys
 import keras
 import pytest
 
+from pix2pix_k3.cli import PARSERS
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "tutorials").glob("*.ipynb"))
 NOTEBOOK_BACKEND = "tensorflow"
@@ -49,10 +51,9 @@ def test_each_rendered_page_is_in_sync_with_its_notebook(notebook):
 
 @pytest.mark.parametrize("program", render_docs.PROGRAMS)
 def test_the_cli_reference_lists_every_flag(program):
-    module = importlib.import_module(f"pix2pix_k3.{program}")
     text = io.StringIO()
-    with contextlib.redirect_stdout(text), contextlib.suppress(SystemExit):
-        module.parse_args(["--help"])
+    with contextlib.redirect_stdout(text):
+        PARSERS[program]().print_help()
     flags = set(re.findall(r"--[a-z0-9][a-z0-9-]*", text.getvalue()))
     reference = (ROOT / "docs" / "cli.md").read_text()
     missing = sorted(flag for flag in flags if flag not in reference)

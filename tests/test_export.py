@@ -9,6 +9,7 @@ from helpers import random_images
 
 from pix2pix_k3 import export
 from pix2pix_k3.checkpoint import load
+from pix2pix_k3.cli import FORMATS
 from pix2pix_k3.fit import main as fit
 from pix2pix_k3.generator import unet_generator
 
@@ -45,7 +46,7 @@ def exportable(format):
         pytest.skip(f"--format {format} needs {', '.join(m for m, _ in missing)}: not installed")
 
 
-@pytest.mark.parametrize("format", export.FORMATS)
+@pytest.mark.parametrize("format", FORMATS)
 def test_each_format_computes_the_generator_in_its_runtime(run_folder, tmp_path, format, capsys):
     exportable(format)
     out = tmp_path / f"g{export.SUFFIXES[format]}"

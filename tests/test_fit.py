@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 
 from pix2pix_k3 import Pix2Pix
-from pix2pix_k3.fit import OPTIONS, main, parse_args
+from pix2pix_k3.cli import OPTIONS, PARSERS
+from pix2pix_k3.cli import parse_fit_args as parse_args
+from pix2pix_k3.fit import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # A run small enough for a test: 32 px, 8 embedded pairs, narrow networks, 16x16 patches.
@@ -241,22 +243,49 @@ def test_a_missing_backend_is_named_with_the_install_command():
     assert "pip install" in result.stderr
 
 
-@pytest.mark.parametrize("program", ["fit", "translate", "evaluate", "export"])
-def test_a_program_names_a_missing_backend_in_one_line(program):
-    """`KERAS_BACKEND=tensorflow python -m pix2pix_k3.export ...` without TensorFlow: the
-    message, not a traceback (Python code importing pix2pix_k3 still gets ImportError)."""
-    env = {**os.environ, "KERAS_BACKEND": "nosuchbackend"}
-    result = subprocess.run(
-        [sys.executable, "-m", f"pix2pix_k3.{program}", "--help"],
-        env=env,
+def run_program(program, *arguments, **env):
+    """`python -m pix2pix_k3.<program> arguments` with `env` added (None removes one)."""
+    env = {**os.environ, "COLUMNS": "100", **env}
+    return subprocess.run(
+        [sys.executable, "-m", f"pix2pix_k3.{program}", *arguments],
+        env={key: value for key, value in env.items() if value is not None},
         capture_output=True,
         text=True,
     )
+
+
+@pytest.mark.parametrize("program", list(PARSERS))
+def test_a_program_names_a_missing_backend_in_one_line(program):
+    """`KERAS_BACKEND=tensorflow python -m pix2pix_k3.export ...` without TensorFlow: the
+    message, not a traceback (Python code importing pix2pix_k3 still gets ImportError)."""
+    result = run_program(program, KERAS_BACKEND="nosuchbackend")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.splitlines() == [
         "error: KERAS_BACKEND=nosuchbackend, but nosuchbackend cannot be imported. Install it "
         "(pip install nosuchbackend), or choose another backend: "
         "KERAS_BACKEND=jax | torch | tensorflow."
+    ]
+
+
+@pytest.mark.parametrize("program", list(PARSERS))
+def test_help_needs_no_backend_at_all(tmp_path, program, monkeypatch):
+    """With jax, tensorflow and torch all missing, `--help` is the help (then a note)."""
+    hide = "import sys\nfor name in ('jax', 'tensorflow', 'torch'):\n    sys.modules[name] = None\n"
+    (tmp_path / "sitecustomize.py").write_text(hide)
+    result = run_program(
+        program,
+        "--help",
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]),
+        KERAS_BACKEND=None,
+        KERAS_HOME=str(tmp_path),
+    )
+    monkeypatch.setenv("COLUMNS", "100")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == PARSERS[program]().format_help()
+    assert result.stderr.splitlines() == [
+        'note: No Keras backend is installed. Install one: jax: pip install -e ".[jax]"; '
+        'tensorflow: pip install -e ".[tensorflow-cpu]" (or ".[tensorflow]" for GPUs); '
+        'torch: pip install -e ".[torch]" (CPU build: see the README).'
     ]
 
 

@@ -22,6 +22,7 @@ from pix2pix_k3.data.images import (
     to_model_range,
 )
 from pix2pix_k3.data.jitter import pair_jitter, pair_resize
+from pix2pix_k3.paper import IMAGE_SIZE, LOAD_SIZE
 
 
 class PairDataset(keras.utils.PyDataset):
@@ -48,8 +49,8 @@ class PairDataset(keras.utils.PyDataset):
         sources,
         batch_size=1,
         direction="AtoB",
-        load_size=286,
-        crop_size=256,
+        load_size=LOAD_SIZE,
+        crop_size=IMAGE_SIZE,
         jitter=True,
         flip=True,
         interpolation="bicubic",

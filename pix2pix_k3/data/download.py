@@ -3,35 +3,18 @@
 `dataset_folder("facades")` downloads `facades.tar.gz` from the pix2pix authors' server
 with `keras.utils.get_file` (into `~/.keras/datasets/pix2pix/`, or `cache_dir`), unpacks
 it, and returns the folder holding `train/`, `test/` (and `val/` where the set has one).
-Later calls use the cache. No checksums are published for these archives, so none is
-checked; `file_hash` can be set in `DATASETS` once one is known.
+Later calls use the cache. The names are `pix2pix_k3.paper.DATASETS`. No checksums are
+published for these archives, so none is checked.
 """
 
 import pathlib
-from dataclasses import dataclass
 
 import keras
 
 from pix2pix_k3.data.images import DataError
+from pix2pix_k3.paper import DATASETS
 
 BASE_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
-
-
-@dataclass(frozen=True)
-class Dataset:
-    direction: str  # the direction the paper trains it in
-    description: str
-    file_hash: str | None = None
-
-
-DATASETS = {
-    "facades": Dataset("BtoA", "CMP facades, label map -> photo, 400 train pairs"),
-    "cityscapes": Dataset("BtoA", "Cityscapes, label map -> photo, 2975 train pairs"),
-    "maps": Dataset("AtoB", "aerial photo -> Google map, 1096 train pairs"),
-    "edges2shoes": Dataset("AtoB", "edges -> shoe photo, 50k train pairs (2 GB)"),
-    "edges2handbags": Dataset("AtoB", "edges -> handbag photo, 137k train pairs (8 GB)"),
-    "night2day": Dataset("AtoB", "night -> day webcam photos, 17k train pairs"),
-}
 
 
 def dataset_folder(name, base_url=BASE_URL, cache_dir=None):
@@ -46,7 +29,6 @@ def dataset_folder(name, base_url=BASE_URL, cache_dir=None):
             extract=True,
             cache_dir=cache_dir,
             cache_subdir="datasets/pix2pix",
-            file_hash=DATASETS[name].file_hash,
         )
     except Exception as error:  # get_file raises bare Exceptions for URL failures
         raise DataError(

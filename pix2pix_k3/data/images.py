@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from pix2pix_k3.paper import DIRECTIONS
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-DIRECTIONS = ("AtoB", "BtoA")
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
 

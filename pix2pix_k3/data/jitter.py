@@ -11,6 +11,8 @@ result is the same on every Keras backend.
 import numpy as np
 from PIL import Image
 
+from pix2pix_k3.paper import IMAGE_SIZE, LOAD_SIZE
+
 INTERPOLATIONS = {
     "bicubic": Image.Resampling.BICUBIC,  # the PyTorch reference's default (the default here)
     "bilinear": Image.Resampling.BILINEAR,
@@ -35,7 +37,7 @@ def resize(image, size, interpolation="bicubic"):
     return np.stack([np.asarray(plane.resize((size, size), method)) for plane in planes], axis=-1)
 
 
-def jitter_draw(seed, load_size=286, crop_size=256, flip=True):
+def jitter_draw(seed, load_size=LOAD_SIZE, crop_size=IMAGE_SIZE, flip=True):
     """(top, left, mirrored): the one random draw a pair's jitter uses."""
     if crop_size > load_size:
         raise ValueError(f"crop_size={crop_size} must not exceed load_size={load_size}.")
@@ -45,7 +47,9 @@ def jitter_draw(seed, load_size=286, crop_size=256, flip=True):
     return top, left, mirrored
 
 
-def pair_jitter(a, b, seed, load_size=286, crop_size=256, flip=True, interpolation="bicubic"):
+def pair_jitter(
+    a, b, seed, load_size=LOAD_SIZE, crop_size=IMAGE_SIZE, flip=True, interpolation="bicubic"
+):
     """Resize both images to `load_size`, crop the same window, mirror both or neither.
 
     Args:
@@ -63,7 +67,7 @@ def pair_jitter(a, b, seed, load_size=286, crop_size=256, flip=True, interpolati
     return tuple(apply_draw(image, draw, load_size, crop_size, interpolation) for image in (a, b))
 
 
-def apply_draw(image, draw, load_size=286, crop_size=256, interpolation="bicubic"):
+def apply_draw(image, draw, load_size=LOAD_SIZE, crop_size=IMAGE_SIZE, interpolation="bicubic"):
     """One image resized, cropped and mirrored as the draw `(top, left, mirrored)` says."""
     top, left, mirrored = draw
     image = resize(image, load_size, interpolation)[top : top + crop_size, left : left + crop_size]

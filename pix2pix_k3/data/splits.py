@@ -11,9 +11,10 @@ direction unless one is given.
 import pathlib
 
 from pix2pix_k3.data.dataset import PairDataset
-from pix2pix_k3.data.download import DATASETS, dataset_folder
+from pix2pix_k3.data.download import dataset_folder
 from pix2pix_k3.data.images import DataError, image_files_in
 from pix2pix_k3.data.synthetic import SyntheticFacades
+from pix2pix_k3.paper import DATASETS
 
 EMBEDDED_HELD_OUT = 32  # pairs of the embedded val and test splits
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from pix2pix_k3.data.dataset import PairDataset
 from pix2pix_k3.data.images import convert_channels
+from pix2pix_k3.paper import load_size_for
 
 CLASSES = ("sky", "wall", "window", "door", "cornice", "balcony")
 SKY, WALL, WINDOW, DOOR, CORNICE, BALCONY = range(len(CLASSES))
@@ -164,7 +165,7 @@ class SyntheticFacades(PairDataset):
     def __init__(self, count=256, crop_size=64, split="train", seed=0, **kwargs):
         if split not in SPLITS:
             raise ValueError(f"split={split!r} must be one of {', '.join(SPLITS)}.")
-        kwargs.setdefault("load_size", round(crop_size * 286 / 256))
+        kwargs.setdefault("load_size", load_size_for(crop_size))
         self.split = split
         super().__init__(list(range(count)), crop_size=crop_size, seed=seed, **kwargs)
 

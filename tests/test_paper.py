@@ -1,0 +1,79 @@
+"""`pix2pix_k3.paper`: the paper's numbers, each defined once and used from there."""
+
+import inspect
+import io
+import pathlib
+import tokenize
+
+import pytest
+
+from pix2pix_k3 import losses, model, paper
+from pix2pix_k3.config import DEFAULTS, PAPER, resolve
+from pix2pix_k3.data import PairDataset, pair_jitter
+from pix2pix_k3.discriminator import patchgan_discriminator
+from pix2pix_k3.generator import encoder_widths, unet_generator
+
+PACKAGE = pathlib.Path(paper.__file__).parent
+# Numbers only the paper states; anywhere but paper.py they would be a second home.
+PAPER_ONLY = {286, 2e-4, 0.999, 0.02, 100.0}
+
+
+def test_the_numbers_are_the_papers():
+    assert paper.LAMBDA_L1 == 100
+    assert (paper.ADAM_LEARNING_RATE, paper.ADAM_BETA_1, paper.ADAM_BETA_2) == (2e-4, 0.5, 0.999)
+    assert (paper.KERNEL_SIZE, paper.STRIDE, paper.LEAKY_SLOPE, paper.DROPOUT) == (4, 2, 0.2, 0.5)
+    assert [paper.width(64, i) for i in range(8)] == [64, 128, 256, 512, 512, 512, 512, 512]
+    assert paper.load_size_for(256) == 286 and paper.load_size_for(128) == 143
+    assert paper.N_LAYERS[paper.PATCH] == 3
+    assert paper.DATASETS["facades"].direction == "BtoA"
+
+
+def test_the_paper_modules_default_to_those_numbers():
+    expected = {
+        "lambda_l1": paper.LAMBDA_L1,
+        "dropout": paper.DROPOUT,
+        "receptive_field": paper.PATCH,
+        "image_size": paper.IMAGE_SIZE,
+        "load_size": paper.LOAD_SIZE,
+        "crop_size": paper.IMAGE_SIZE,
+        "ngf": paper.BASE_WIDTH,
+        "ndf": paper.BASE_WIDTH,
+    }
+    functions = (
+        unet_generator,
+        patchgan_discriminator,
+        model.build_pix2pix,
+        model.Pix2Pix.__init__,
+        losses.generator_loss,
+        pair_jitter,
+        PairDataset.__init__,
+    )
+    checked = []
+    for function in functions:
+        for name, parameter in inspect.signature(function).parameters.items():
+            if name in expected and parameter.default is not None:
+                assert parameter.default == expected[name], f"{function.__qualname__}({name}=)"
+                checked.append(name)
+    assert set(checked) == set(expected)
+    assert encoder_widths(8) == [paper.width(paper.BASE_WIDTH, i) for i in range(8)]
+    adam = model.default_optimizer()
+    assert float(adam.learning_rate) == pytest.approx(2e-4, rel=1e-6)  # a float32 variable
+    assert (adam.beta_1, adam.beta_2) == (0.5, 0.999)
+
+
+def test_the_command_line_takes_its_paper_values_from_there():
+    assert (DEFAULTS["lr"], DEFAULTS["beta1"], DEFAULTS["lambda_l1"]) == (2e-4, 0.5, 100.0)
+    assert PAPER["epochs"] + PAPER["epochs_decay"] == paper.FACADES_EPOCHS
+    assert resolve({"image_size": 256})["load_size"] == paper.LOAD_SIZE
+
+
+def test_no_other_module_spells_a_number_only_the_paper_states():
+    seconds = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name in ("paper.py", "synthetic.py"):  # synthetic: a drawing's own proportions
+            continue
+        tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
+        for token in tokens:
+            if token.type == tokenize.NUMBER and float(token.string) in PAPER_ONLY:
+                seconds.append(f"{path.relative_to(PACKAGE)}:{token.start[0]}: {token.string}")
+    assert not seconds, f"use pix2pix_k3.paper's constant instead: {seconds}"
