@@ -12,7 +12,7 @@ import pathlib
 
 import keras
 
-from pix2pix_k3.model import Pix2Pix
+from pix2pix_k3.model import Pix2Pix, step_module
 from pix2pix_k3.run import RunError, RunFolder
 
 
@@ -36,7 +36,7 @@ def load(path):
     elif not path.is_file():
         raise RunError(f"{path}: no such model file or run folder.")
     try:
-        model = keras.saving.load_model(path, compile=False)
+        model = step_module().load_model(path)
     except Exception as error:  # Keras raises many kinds for a file it cannot read
         raise RunError(f"{path}: cannot be loaded as a Keras model ({error}).") from None
     if isinstance(model, Pix2Pix):

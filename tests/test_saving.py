@@ -8,6 +8,7 @@ import pytest
 from helpers import random_images, to_numpy
 
 from pix2pix_k3 import Pix2Pix, build_pix2pix, unet_generator
+from pix2pix_k3.model import step_module
 
 SIZE = 32
 
@@ -87,3 +88,26 @@ def test_a_generator_alone_round_trips(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "generator.keras")
     x = random_images(2, 2, SIZE, 1)
     np.testing.assert_array_equal(to_numpy(loaded(x)), to_numpy(generator(x)))
+
+
+def test_the_backends_inference_load_gives_the_saved_weights_and_a_working_model(saved, tmp_path):
+    """`step_module().load_model` (on JAX: without running initializers) is Keras' load."""
+    model, _, x, _ = saved
+    path = tmp_path / "pix2pix.keras"
+    model.save(path)
+    loaded = step_module().load_model(path)
+    expected = keras.saving.load_model(path, compile=False)
+    def weights(model):  # seed states are named by a per-process counter, and not saved
+        return [v for v in model.variables if "seed_generator" not in v.path]
+
+    assert [v.path for v in weights(loaded)] == [v.path for v in weights(expected)]
+    assert len(loaded.variables) == len(expected.variables)
+    for mine, keras_own in zip(weights(loaded), weights(expected), strict=True):
+        np.testing.assert_array_equal(to_numpy(mine), to_numpy(keras_own), err_msg=mine.path)
+    np.testing.assert_array_equal(loaded.predict_on_batch(x), expected.predict_on_batch(x))
+    with keras.StatelessScope():  # closing one initializes what was left without a value
+        pass
+    paper = loaded.translate(x, mode="paper")  # dropout draws from the seed states
+    assert np.all(np.isfinite(to_numpy(paper)))
+    loaded.compile()
+    loaded.train_on_batch(x, x)  # and it still trains

@@ -6,5 +6,7 @@ trainer is stateless; `(model, data)` elsewhere). They hold only the mechanics o
 gradients and updates: every loss and metric comes from `Pix2Pix` in `keras.ops`.
 Besides the steps, each has the backend's hooks for a run: `global_random_state()` and
 `set_global_random_state(state)` (what `--resume` restores), and `on_accelerator()`
-(whether a GPU or other accelerator computes, for `fit`'s note on CPU-sized runs).
+(whether a GPU or other accelerator computes, for `fit`'s note on CPU-sized runs), and
+`load_model(path)` (a `.keras` file for inference, uncompiled, as fast as the backend
+allows: `translate`, `evaluate` and `export` load through it).
 """
