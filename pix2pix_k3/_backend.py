@@ -12,11 +12,13 @@ Without this, Keras reports a missing backend as an import error from deep insid
 own backend package (for torch, "No module named 'torch.utils'").
 """
 
+import contextlib
 import importlib
 import json
 import os
 import pathlib
 import sys
+import tempfile
 
 INSTALL = {  # what to install for each backend (the CPU builds for tensorflow and torch)
     "jax": 'pip install -e ".[jax]"',
@@ -24,6 +26,15 @@ INSTALL = {  # what to install for each backend (the CPU builds for tensorflow a
     "torch": 'pip install -e ".[torch]" (CPU build: see the README)',
 }
 PREFERENCE = ("jax", "torch", "tensorflow")  # quickest to import and to train here first
+# What TensorFlow's native code writes to stderr while it is imported, whatever
+# TF_CPP_MIN_LOG_LEVEL says (it logs through absl before absl is set up): news about
+# the build, not about the run. A program drops these lines and passes on any other.
+START_UP_LINES = (
+    "All log messages before absl::InitializeLog() is called",
+    "oneDNN custom operations are on",
+    "This TensorFlow binary is optimized to use available CPU instructions",
+    "To enable the following instructions:",
+)
 
 
 def default_backend():
@@ -36,18 +47,46 @@ def default_backend():
 
 
 def importable(name):
+    """Whether `name` imports (it stays imported); quietly for a program."""
+    quiet = start_up_lines_dropped() if started_as_program() else contextlib.nullcontext()
     try:
-        importlib.import_module(name)
+        with quiet:
+            importlib.import_module(name)
     except ImportError:
         return False
     return True
+
+
+def started_as_program():
+    """Whether this is `python -m pix2pix_k3.<program>` importing the package."""
+    return sys.argv[:1] == ["-m"]  # Python sets it so while `-m` imports the package
+
+
+@contextlib.contextmanager
+def start_up_lines_dropped():
+    """While inside, what native code writes to stderr is kept back; on leaving, it is
+    written out without the `START_UP_LINES`."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            lines = caught.read().decode(errors="replace").splitlines(keepends=True)
+            kept = [line for line in lines if not any(noise in line for noise in START_UP_LINES)]
+            sys.stderr.write("".join(kept))
+            sys.stderr.flush()
 
 
 def refuse(message):
     """ImportError for Python code (a notebook sees it as one); for a program started as
     `python -m pix2pix_k3.<program>`, the message alone, as its other refusals are, and
     the program's help first when that was asked for: `--help` never needs a backend."""
-    if sys.argv[:1] != ["-m"]:  # Python sets it so while `-m` imports the package
+    if not started_as_program():
         raise ImportError(message)
     program, arguments = started_program()
     if {"-h", "--help"} & set(arguments):

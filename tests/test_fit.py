@@ -1,5 +1,6 @@
 """`python -m pix2pix_k3.fit`: the run folder, resume after a crash, refusals, flags."""
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -365,3 +366,34 @@ def test_the_programs_on_jax_and_torch_do_not_import_tensorflow(tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         imported[how] = result.stdout.split()[-1]
     assert imported == {"keep out": "False", "as Keras does": "True"}
+
+
+def test_native_start_up_lines_are_dropped_and_others_passed_on():
+    code = (
+        "import os, sys; from pix2pix_k3._backend import start_up_lines_dropped\n"
+        "with start_up_lines_dropped():\n"
+        "    os.write(2, b'I0000 port.cc:153] oneDNN custom operations are on. You may see\\n')\n"
+        "    os.write(2, b'something else\\n')\n"
+        "    print('from Python', file=sys.stderr)\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == ["something else", "from Python"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed"
+)
+def test_a_program_on_tensorflow_shows_no_tensorflow_start_up_lines(tmp_path):
+    result = run_program(
+        "translate",
+        str(tmp_path / "none.keras"),
+        str(tmp_path),
+        "--out",
+        str(tmp_path / "o"),
+        KERAS_BACKEND="tensorflow",
+        TF_CPP_MIN_LOG_LEVEL=None,
+    )
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'none.keras'}: no such model file or run folder."
+    ]
