@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 from keras import ops
 
 
@@ -24,3 +25,11 @@ def trainable_count(model):
 
 def weight_count(model):
     return sum(int(np.prod(v.shape)) for v in model.weights)
+
+
+# For a test whose subject does not depend on the pass's backend (a program started in a
+# process of its own with a backend it sets itself, or with none): one pass is enough.
+once = pytest.mark.skipif(
+    keras.backend.backend() != "torch",
+    reason="does not depend on the pass's backend: runs once, in the torch pass",
+)

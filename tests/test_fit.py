@@ -10,6 +10,7 @@ import sys
 import keras
 import numpy as np
 import pytest
+from helpers import once
 from PIL import Image
 
 from pix2pix_k3 import Pix2Pix
@@ -255,6 +256,7 @@ def run_program(program, *arguments, **env):
     )
 
 
+@once
 @pytest.mark.parametrize("program", list(PARSERS))
 def test_a_program_names_a_missing_backend_in_one_line(program):
     """`KERAS_BACKEND=tensorflow python -m pix2pix_k3.export ...` without TensorFlow: the
@@ -268,6 +270,7 @@ def test_a_program_names_a_missing_backend_in_one_line(program):
     ]
 
 
+@once
 @pytest.mark.parametrize("program", list(PARSERS))
 def test_help_needs_no_backend_at_all(tmp_path, program, monkeypatch):
     """With jax, tensorflow and torch all missing, `--help` is the help (then a note)."""
@@ -290,6 +293,7 @@ def test_help_needs_no_backend_at_all(tmp_path, program, monkeypatch):
     ]
 
 
+@once
 @pytest.mark.parametrize(
     ("blocked", "picked"), [(["tensorflow"], "jax"), (["tensorflow", "jax"], "torch")]
 )
@@ -306,6 +310,7 @@ def test_without_keras_backend_an_installed_backend_is_picked_and_named(tmp_path
     )
 
 
+@once
 def test_importing_the_cli_leaves_the_matplotlib_backend_alone():
     """A notebook that imports `fit` must keep its inline figures (a regression: report.py
     once called matplotlib.use("Agg") at import)."""
@@ -368,6 +373,7 @@ def test_the_programs_on_jax_and_torch_do_not_import_tensorflow(tmp_path):
     assert imported == {"keep out": "False", "as Keras does": "True"}
 
 
+@once
 def test_native_start_up_lines_are_dropped_and_others_passed_on():
     # _backend.py alone: importing the package would import the backend (on tensorflow,
     # with exactly the lines under test); a placeholder keras stops it choosing one.
@@ -386,6 +392,7 @@ def test_native_start_up_lines_are_dropped_and_others_passed_on():
     assert result.stderr.splitlines() == ["something else", "from Python"]
 
 
+@once
 @pytest.mark.skipif(
     importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed"
 )

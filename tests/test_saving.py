@@ -97,6 +97,7 @@ def test_the_backends_inference_load_gives_the_saved_weights_and_a_working_model
     model.save(path)
     loaded = step_module().load_model(path)
     expected = keras.saving.load_model(path, compile=False)
+
     def weights(model):  # seed states are named by a per-process counter, and not saved
         return [v for v in model.variables if "seed_generator" not in v.path]
 
