@@ -409,3 +409,9 @@ def test_a_program_on_tensorflow_shows_no_tensorflow_start_up_lines(tmp_path):
     assert result.stderr.splitlines() == [
         f"error: {tmp_path / 'none.keras'}: no such model file or run folder."
     ]
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="Grappler is TensorFlow's")
+def test_a_tensorflow_run_logs_no_grappler_failure(tmp_path, capfd):
+    main([*TINY_RUN, "--epochs", "1", "--verbose", "0", "--out", str(tmp_path / "run")])
+    assert "remapper failed" not in capfd.readouterr().err
