@@ -14,7 +14,9 @@ For the full model (U-Net-256 + 70x70 PatchGAN) at `--image-size` (256), it meas
   (`reference_torch.py`, the PyTorch reference's eager step), and our step's ratio to each;
 - FLOPs per step from the layer shapes (`flops.py`), achieved FLOP/s, and that as a
   fraction of a matmul peak measured on the same device by the same backend;
-- the data pipeline's pairs/s at 256 (decode or render, then jitter), one worker.
+- the data pipeline's pairs/s at 256 (decode or render, then jitter), one worker;
+- which convolution forms ran (`pix2pix_k3.fast`; `PIX2PIX_K3_FORMS=keras|fast` before the
+  command measures Keras' own or the fast forms instead of the default choice).
 
 Each measurement runs in its own process, so that peak RSS is its own.
 """
@@ -103,7 +105,7 @@ def measure_ours(args):
     import flops
     import keras
 
-    from pix2pix_k3 import build_pix2pix
+    from pix2pix_k3 import build_pix2pix, fast
 
     if args.dtype_policy:
         keras.config.set_dtype_policy(args.dtype_policy)
@@ -136,6 +138,7 @@ def measure_ours(args):
         "kind": "ours",
         "backend": backend,
         "dtype_policy": keras.config.dtype_policy().name,
+        "forms": fast.describe(),
         "batch_size": batch,
         **timings(timer.times, args.warmup, batch),
         "forward_gflop": [round(g_flops / 1e9, 3), round(d_flops / 1e9, 3)],
@@ -233,6 +236,8 @@ def print_report(report):
     print(
         "\nmatmul peak (2048x2048): " + ", ".join(f"{b} {p:.0f} GFLOP/s" for b, p in peaks.items())
     )
+    forms = sorted({r["forms"] for r in rows if r.get("forms")})
+    print("convolution forms that ran: " + "; ".join(forms))
     if data:
         print(
             "data pipeline at 256, 1 worker: "

@@ -12,8 +12,9 @@ import pathlib
 
 import keras
 
-from pix2pix_k3.model import Pix2Pix, step_module
+from pix2pix_k3.model import Pix2Pix
 from pix2pix_k3.run import RunError, RunFolder
+from pix2pix_k3.steps import step_module
 
 
 def load(path):

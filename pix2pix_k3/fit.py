@@ -41,8 +41,9 @@ from pix2pix_k3.config import (
 )
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import training_data
-from pix2pix_k3.model import build_pix2pix, step_module
+from pix2pix_k3.model import build_pix2pix
 from pix2pix_k3.run import DISK_FULL, RunError, RunFolder
+from pix2pix_k3.steps import step_module
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
 # Flags that may change on resume: none of them changes what is trained.

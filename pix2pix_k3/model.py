@@ -12,8 +12,6 @@ The losses and metrics live here once, in `keras.ops`; only the gradient and upd
 mechanics differ per backend, in `pix2pix_k3/steps/{jax,tensorflow,torch}.py`.
 """
 
-import functools
-import importlib
 
 import keras
 from keras import ops
@@ -34,6 +32,7 @@ from pix2pix_k3.paper import (
     LAMBDA_L1,
     PATCH,
 )
+from pix2pix_k3.steps import step_module
 
 
 def default_optimizer():
@@ -88,12 +87,6 @@ class OptimizerPair:
         """Set both learning rates (what Keras' learning-rate callbacks do)."""
         for optimizer, _ in self._pairs:
             optimizer.learning_rate = value
-
-
-@functools.cache
-def step_module():
-    """The backend's train/test step module, chosen by the running Keras backend (once)."""
-    return importlib.import_module(f"pix2pix_k3.steps.{keras.backend.backend()}")
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -41,7 +41,7 @@ import time
 import keras
 import numpy as np
 
-from pix2pix_k3.model import step_module
+from pix2pix_k3.steps import step_module
 
 try:
     import fcntl

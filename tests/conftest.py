@@ -8,6 +8,7 @@ its own; the tests here run it in subprocesses against pix2pix_k3's adapter, the
 examples, the peers and the mutants.
 """
 
+import contextlib
 import os
 import pathlib
 import sys
@@ -49,16 +50,20 @@ def _fresh_keras_state():
 
 
 @pytest.fixture(autouse=True)
-def _keras_convolutions_in_process(request, monkeypatch):
-    """Keras' own convolutions for the in-process tests, also on JAX.
+def _keras_convolutions_in_process(request):
+    """Keras' own convolutions for the in-process tests on JAX (`fast.use("keras")`).
 
-    On JAX, `pix2pix_k3.blocks` computes convolutions as matrix products: several times
-    faster to train, but about 2.4x slower to compile, and compiling dominates these
-    small tests (it doubled the JAX pass). The matrix-product forms are still checked:
-    `test_conv_forms.py` holds them equal to Keras' layers on every backend, and every
-    test that runs pix2pix_k3 in a subprocess uses them as users do (the parity step,
-    compared across backends; data-parallel; resume after a kill).
+    On JAX on a CPU, `pix2pix_k3.fast` computes convolutions as matrix products: several
+    times faster to train, but about 2.4x slower to compile, and compiling dominates
+    these small tests (it doubled the JAX pass). The matrix-product forms are still
+    checked: `test_conv_forms.py` holds them equal to Keras' layers on every backend, and
+    every test that runs pix2pix_k3 in a subprocess uses them as users do (the parity
+    step, compared across backends; data-parallel; resume after a kill). On torch the
+    in-process tests run the forms users get.
     """
-    if "pix2pix_k3.blocks" in sys.modules and not request.node.get_closest_marker("matmul"):
-        monkeypatch.setattr(sys.modules["pix2pix_k3.blocks"], "MATMUL_BACKENDS", ())
-    yield
+    from pix2pix_k3 import fast
+
+    jax = sys.modules["keras"].backend.backend() == "jax"
+    keep = request.node.get_closest_marker("matmul") or not jax
+    with contextlib.nullcontext() if keep else fast.use("keras"):
+        yield

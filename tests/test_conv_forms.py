@@ -1,10 +1,11 @@
 """Our convolutions' other forms: the same functions, weights and files as Keras'.
 
-`pix2pix_k3.blocks.Conv2D` (im2col) and `Conv2DTranspose` (sub-pixel) replace Keras'
-own layers because they train several times faster on JAX, and on torch they also
-have a form without Keras' layout copies (`torch_call`). These tests hold every form
-to exact equivalence: outputs, gradients (through a training update) and saved
-weights. The matrix-product forms run on every backend, the torch form on torch.
+`pix2pix_k3.fast.conv.Conv2D` (im2col, products first) and `Conv2DTranspose` (sub-pixel)
+are Keras' layers computed as matrix products, because those train several times faster
+on JAX on a CPU; on torch they also have a form without Keras' layout copies (`torch`).
+These tests hold every form to exact equivalence: outputs, gradients (through a training
+update, each form chosen through `pix2pix_k3.fast.use`) and saved weights. The
+matrix-product forms run on every backend, the torch form on torch.
 """
 
 import keras
@@ -14,18 +15,19 @@ from helpers import to_numpy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pix2pix_k3.blocks import Conv2D as Im2col
-from pix2pix_k3.blocks import Conv2DTranspose as SubPixel
+from pix2pix_k3 import fast
+from pix2pix_k3.fast.conv import Conv2D as Im2col
+from pix2pix_k3.fast.conv import Conv2DTranspose as SubPixel
 
 pytestmark = pytest.mark.matmul  # the layers' own dispatch, as users run it
 TOLERANCE = 1e-5  # float32 sums in another order
-CONV_FORMS = ("matmul_call", "products_first_call", "torch_call")
-TRANSPOSE_FORMS = ("subpixel_call", "torch_call")
+CONV_FORMS = ("matmul", "products_first", "torch")
+TRANSPOSE_FORMS = ("subpixel", "torch")
 
 
 def runnable(forms):
     """The forms this backend can compute (the torch form calls torch)."""
-    return [f for f in forms if f != "torch_call" or keras.backend.backend() == "torch"]
+    return [f for f in forms if f != "torch" or keras.backend.backend() == "torch"]
 
 
 def each_form(forms):
@@ -72,7 +74,7 @@ def test_subpixel_form_equals_conv2d_transpose(
     expected = to_numpy(reference(x))
     assert expected.shape == (batch, 2 * height, 2 * width, filters)
     for form in runnable(TRANSPOSE_FORMS):
-        computed = to_numpy(getattr(subpixel, form)(x))
+        computed = to_numpy(subpixel.call_form(x, form))
         np.testing.assert_allclose(computed, expected, atol=TOLERANCE, err_msg=form)
     np.testing.assert_allclose(to_numpy(subpixel(x)), expected, atol=TOLERANCE)
 
@@ -97,7 +99,7 @@ def test_im2col_form_equals_conv2d(
     x = np.random.default_rng(seed + 1).normal(size=shape).astype("float32")
     expected = to_numpy(reference(x))
     for form in runnable(CONV_FORMS):
-        computed = to_numpy(getattr(ours, form)(x))
+        computed = to_numpy(ours.call_form(x, form))
         np.testing.assert_allclose(computed, expected, atol=TOLERANCE, err_msg=form)
     np.testing.assert_allclose(to_numpy(ours(x)), expected, atol=TOLERANCE)
 
@@ -110,31 +112,48 @@ def one_update(layer, x, y):
     return [to_numpy(w) for w in layer.weights]
 
 
-@each_form(TRANSPOSE_FORMS)
-def test_transpose_forms_have_the_same_gradients(form, monkeypatch):
-    monkeypatch.setattr(SubPixel, "call", getattr(SubPixel, form))
+def torch_only(choice):
+    skip = choice == "torch" and keras.backend.backend() != "torch"
+    return pytest.mark.skipif(skip, reason="torch only")
+
+
+@pytest.mark.parametrize("choice", ["matmul", pytest.param("torch", marks=torch_only("torch"))])
+def test_transpose_forms_have_the_same_gradients(choice):
     shape = (2, 5, 4, 3)
     reference, subpixel = twins(SubPixel, shape, 6, strides=2, padding="same")
     rng = np.random.default_rng(7)
     x = rng.normal(size=shape).astype("float32")
     y = rng.normal(size=(2, 10, 8, 6)).astype("float32")
     before = [to_numpy(w) for w in reference.weights]
-    updated = one_update(subpixel, x, y)
-    expected = one_update(reference, x, y)
+    with fast.use(choice):  # torch: 40 input pixels, more than 6 filters: torch's own
+        updated = one_update(subpixel, x, y)
+    with fast.use("keras"):
+        expected = one_update(reference, x, y)
     for new, old, want in zip(updated, before, expected, strict=True):
         assert np.abs(want - old).max() > 1e-3  # the step moved the weights
         np.testing.assert_allclose(new, want, atol=TOLERANCE)
 
 
-@each_form(CONV_FORMS)
-def test_conv_forms_have_the_same_gradients(form, monkeypatch):
-    monkeypatch.setattr(Im2col, "call", getattr(Im2col, form))
-    shape = (2, 8, 6, 3)
-    reference, ours = twins(Im2col, shape, 5, seed=5, strides=2, padding="same")
+@pytest.mark.parametrize(
+    ("choice", "channels", "filters", "strides"),
+    [
+        ("matmul", 8, 5, 2),  # im2col
+        ("matmul", 8, 1, 1),  # products first: stride 1, fewer filters than channels
+        pytest.param("torch", 3, 5, 2, marks=torch_only("torch")),
+    ],
+    ids=["im2col", "products_first", "torch"],
+)
+def test_conv_forms_have_the_same_gradients(choice, channels, filters, strides):
+    shape = (2, 8, 6, channels)
+    reference, ours = twins(Im2col, shape, filters, seed=5, strides=strides, padding="same")
     rng = np.random.default_rng(6)
     x = rng.normal(size=shape).astype("float32")
-    y = rng.normal(size=(2, 4, 3, 5)).astype("float32")
-    for new, want in zip(one_update(ours, x, y), one_update(reference, x, y), strict=True):
+    y = to_numpy(reference(x)) + rng.normal(size=reference(x).shape).astype("float32")
+    with fast.use(choice):
+        updated = one_update(ours, x, y)
+    with fast.use("keras"):
+        expected = one_update(reference, x, y)
+    for new, want in zip(updated, expected, strict=True):
         np.testing.assert_allclose(new, want, atol=TOLERANCE)
 
 
@@ -168,4 +187,29 @@ def test_config_round_trip_keeps_the_class(layer_class):
 )
 def test_other_shapes_keep_keras_computation(options):
     layer = SubPixel(2, **options)
-    assert not layer.subpixel_applies()
+    assert not layer.forms_apply()
+
+
+def test_the_forms_are_chosen_by_backend_and_device(monkeypatch):
+    backend = keras.backend.backend()
+    monkeypatch.delenv(fast.VARIABLE, raising=False)
+    assert fast.device() == "cpu"  # the suite runs on CPUs; a GPU host differs below
+    assert fast.form() == fast.FAST_FORMS.get(backend, "keras")
+    with fast.use("keras"):
+        assert fast.form() == "keras"
+    with fast.use("matmul"):
+        assert fast.form() == "matmul"
+    monkeypatch.setenv(fast.VARIABLE, "keras")
+    assert fast.form() == "keras"
+    with fast.use("fast"):  # use() wins over the environment
+        assert fast.form() == fast.FAST_FORMS.get(backend, "keras")
+    monkeypatch.setenv(fast.VARIABLE, "auto")
+    monkeypatch.setattr(fast, "device", lambda tensor=None: "gpu")  # nothing measured there
+    assert fast.form() == "keras"
+    with fast.use("fast"):
+        assert fast.form() == fast.FAST_FORMS.get(backend, "keras")
+    monkeypatch.setenv(fast.VARIABLE, "quick")
+    with pytest.raises(ValueError, match="PIX2PIX_K3_FORMS='quick' is not one of auto, keras"):
+        fast.form()
+    monkeypatch.setenv(fast.VARIABLE, "auto")
+    assert fast.describe() == f"{backend} on gpu: keras forms (PIX2PIX_K3_FORMS=auto)"

@@ -1,8 +1,9 @@
 """The torch step's fused Adam is Keras' Adam: same variables, same updates, same state.
 
-`pix2pix_k3.steps.torch` applies Keras' Adam with torch's fused kernel (one pass over
-the weights instead of ten). These tests hold it to Keras' own `optimizer.apply`, step
-by step, and check that any option the kernel does not share falls back to Keras.
+The torch step applies Keras' Adam with torch's fused kernel (`pix2pix_k3.fast.adam`,
+one pass over the weights instead of ten) where the fast forms run. These tests hold it
+to Keras' own `optimizer.apply`, step by step, and check that any option the kernel does
+not share falls back to Keras.
 """
 
 import keras
@@ -84,13 +85,17 @@ def test_other_optimizers_are_applied_by_keras(optimizer):
     assert not fused_applies(optimizer())
 
 
-def test_keras_adam_is_fused():
+def test_keras_adam_is_fused_unless_the_fast_forms_are_off():
+    from pix2pix_k3 import fast
+
     assert fused_applies(keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5))
+    with fast.use("keras"):
+        assert not fused_applies(keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5))
 
 
 def fused_applies(optimizer):
-    from pix2pix_k3.steps import torch as step
+    from pix2pix_k3.fast import adam
 
     weights = variables(0)
     optimizer.build(weights)
-    return step.fused_adam_applies(optimizer, [w.value for w in weights], weights)
+    return adam.fused_applies(optimizer, [w.value for w in weights], weights)

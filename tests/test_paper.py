@@ -1,10 +1,13 @@
 """`pix2pix_k3.paper`: the paper's numbers, each defined once and used from there."""
 
+import ast
 import inspect
 import io
 import pathlib
 import tokenize
 
+import keras
+import numpy as np
 import pytest
 
 from pix2pix_k3 import losses, model, paper
@@ -77,3 +80,48 @@ def test_no_other_module_spells_a_number_only_the_paper_states():
             if token.type == tokenize.NUMBER and float(token.string) in PAPER_ONLY:
                 seconds.append(f"{path.relative_to(PACKAGE)}:{token.start[0]}: {token.string}")
     assert not seconds, f"use pix2pix_k3.paper's constant instead: {seconds}"
+
+
+PAPER_MODULES = ("blocks", "generator", "discriminator", "losses", "model")
+# What each paper module may import of pix2pix_k3 beyond the paper modules and `paper`:
+# blocks its one fast-convolution import, model the step dispatch (its train_step).
+ALSO_ALLOWED = {"blocks": {"pix2pix_k3.fast.conv"}, "model": {"pix2pix_k3.steps"}}
+BACKEND_WORDS = {"jax", "jaxlib", "tensorflow", "tf", "torch", "cpu", "gpu", "cuda", "tpu"}
+
+
+def imported_modules(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module == "pix2pix_k3":
+            yield from (f"pix2pix_k3.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield node.module
+
+
+def test_the_paper_modules_hold_no_backend_or_device_code():
+    paper_modules = {f"pix2pix_k3.{name}" for name in (*PAPER_MODULES, "paper")}
+    for name in PAPER_MODULES:
+        tree = ast.parse((PACKAGE / f"{name}.py").read_text())
+        allowed = {"keras", "math", "functools", "dataclasses", *paper_modules}
+        allowed |= ALSO_ALLOWED.get(name, set())
+        foreign = sorted(set(imported_modules(tree)) - allowed)
+        assert not foreign, f"{name}.py imports {foreign}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                assert node.attr != "backend", f"{name}.py:{node.lineno} asks for the backend"
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert node.value.lower() not in BACKEND_WORDS, f"{name}.py:{node.lineno}"
+            if isinstance(node, ast.Name):
+                assert node.id not in BACKEND_WORDS, f"{name}.py:{node.lineno} names {node.id}"
+
+
+def test_a_checkpoint_written_before_the_fast_package_loads_and_computes_the_same():
+    """Written by main at 1ca9230, when the convolutions lived in blocks.py (torch)."""
+    data = pathlib.Path(__file__).parent / "data"
+    model = keras.saving.load_model(data / "pix2pix_before_fast_package.keras")
+    assert model.g_optimizer.iterations.numpy() == 1  # the optimizer state came too
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (2, 32, 32, 3)).astype("float32")
+    expected = np.load(data / "pix2pix_before_fast_package_eval.npy")
+    np.testing.assert_allclose(model.predict_on_batch(x), expected, atol=1e-5)

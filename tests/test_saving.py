@@ -8,7 +8,7 @@ import pytest
 from helpers import random_images, to_numpy
 
 from pix2pix_k3 import Pix2Pix, build_pix2pix, unet_generator
-from pix2pix_k3.model import step_module
+from pix2pix_k3.steps import step_module
 
 SIZE = 32
 

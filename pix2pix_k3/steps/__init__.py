@@ -10,3 +10,14 @@ Besides the steps, each has the backend's hooks for a run: `global_random_state(
 `load_model(path)` (a `.keras` file for inference, uncompiled, as fast as the backend
 allows: `translate`, `evaluate` and `export` load through it).
 """
+
+import functools
+import importlib
+
+import keras
+
+
+@functools.cache
+def step_module():
+    """The running Keras backend's step module (`pix2pix_k3.steps.jax`, ...), found once."""
+    return importlib.import_module(f"pix2pix_k3.steps.{keras.backend.backend()}")

@@ -1,9 +1,9 @@
 """The PyTorch train and test steps: eager autograd, as Keras' torch trainer runs them."""
 
-import math
-
 import keras
 import torch
+
+from pix2pix_k3.fast import adam
 
 
 def gradients(variables):
@@ -15,69 +15,11 @@ def zero_grad(variables):
         variable.value.grad = None
 
 
-def fused_adam_applies(optimizer, grads, variables):
-    """Whether `fused_adam` computes exactly what `optimizer.apply` would.
-
-    That is Keras' own Adam, built, with none of the options the fused kernel does not
-    share with it (clipping, weight decay, AMSGrad, EMA, accumulation, loss scaling,
-    constraints), float32 variables and a gradient for each.
-    """
-    return (
-        hasattr(torch, "_fused_adam_")
-        and type(optimizer).__name__ == "Adam"
-        and isinstance(optimizer, keras.optimizers.Adam)
-        and optimizer.built
-        and not optimizer.amsgrad
-        and not optimizer.use_ema
-        and optimizer.weight_decay is None
-        and optimizer.clipnorm is None
-        and optimizer.clipvalue is None
-        and optimizer.global_clipnorm is None
-        and optimizer.gradient_accumulation_steps is None
-        and optimizer.loss_scale_factor is None
-        and all(g is not None for g in grads)
-        and all(
-            v.dtype == "float32" and v.constraint is None and not v.overwrite_with_gradient
-            for v in variables
-        )
-    )
-
-
-def fused_adam(optimizer, grads, variables):
-    """Keras' Adam update of `variables` in one pass of torch's fused kernel.
-
-    Keras' own torch Adam makes ten passes over every variable (five of them into
-    fresh temporaries), about a quarter of a 256x256 step on a CPU. The update is the
-    same: Keras divides by sqrt(v) + eps after scaling the step by sqrt(1 - beta_2^t),
-    torch divides by sqrt(v) / sqrt(1 - beta_2^t) + eps, so torch's eps is Keras' eps
-    over sqrt(1 - beta_2^t). Momenta, velocities and the step count stay Keras'
-    variables, so checkpoints do not change.
-    """
-    step = int(optimizer.iterations.value) + 1
-    index = optimizer._get_variable_index
-    torch._fused_adam_(
-        [v.value for v in variables],
-        list(grads),
-        [optimizer._momentums[index(v)].value for v in variables],
-        [optimizer._velocities[index(v)].value for v in variables],
-        [],
-        [torch.tensor(float(step), device=variables[0].value.device)] * len(variables),
-        amsgrad=False,
-        lr=float(optimizer.learning_rate),
-        beta1=float(optimizer.beta_1),
-        beta2=float(optimizer.beta_2),
-        weight_decay=0.0,
-        eps=float(optimizer.epsilon) / math.sqrt(1 - float(optimizer.beta_2) ** step),
-        maximize=False,
-    )
-    optimizer.iterations.assign_add(1)
-
-
 def apply_gradients(optimizer, variables):
     """The optimizer's update from the gradients autograd left on `variables`."""
     grads = gradients(variables)
-    if fused_adam_applies(optimizer, grads, variables):
-        fused_adam(optimizer, grads, variables)
+    if adam.fused_applies(optimizer, grads, variables):
+        adam.fused_apply(optimizer, grads, variables)
     else:
         optimizer.apply(grads, variables)
 

@@ -11,7 +11,7 @@ Here the images are not copied at all: a (batch, height, width, channels) tensor
 torch's `channels_last` memory format, seen through a permuted view. The kernel is
 copied once each way by one blocked 2-D transpose, (rows * cols * in, out) to
 (out, rows * cols * in), which is what torch's `channels_last` kernel layout stores.
-Only `pix2pix_k3.blocks` calls these, on the torch backend, with Keras' own kernels.
+Only `pix2pix_k3.fast.conv` calls these, in its `torch` forms, with Keras' own kernels.
 """
 
 import torch

@@ -1,0 +1,93 @@
+"""Speed paths, apart from the paper's code: the same computations in faster forms.
+
+Each form computes exactly what Keras' own layer or optimizer computes (the tests hold
+them equal), and runs only on the backend and device where a benchmark showed it faster:
+
+- `conv`: Keras' `Conv2D` and `Conv2DTranspose` as matrix products (im2col, products
+  first, sub-pixel) on JAX on a CPU, and as torch's own convolutions on Keras' layouts
+  (`torch_conv`) on torch on a CPU. Measured on a 2-core CPU, 256 px, batch 1: a JAX step
+  3.6 s -> 0.6 s; torch's step about a third faster. On TensorFlow, and on any GPU or
+  TPU, nothing was measured faster than the framework's own convolutions (cuDNN and
+  XLA's GPU kernels are very likely faster, and im2col's patch matrix holds 16 times an
+  activation), so there they are Keras' layers' own.
+- `adam`: Keras' Adam applied by torch's fused kernel, on torch on a CPU.
+
+`PIX2PIX_K3_FORMS` chooses, and `use(...)` within a process (tests and benchmarks):
+`auto` (the default: as above), `keras` (Keras' own everywhere), `fast` (the fast forms
+wherever the backend has them, whatever the device: to measure them on a new device), or
+one family by name: `matmul` (written in `keras.ops`, so any backend computes it) or
+`torch` (the torch backend only).
+"""
+
+import contextlib
+import os
+
+import keras
+
+VARIABLE = "PIX2PIX_K3_FORMS"
+CHOICES = ("auto", "keras", "fast", "matmul", "torch")
+FAST_FORMS = {"jax": "matmul", "torch": "torch"}  # backend -> its convolution forms
+MEASURED_DEVICES = {"jax": ("cpu",), "torch": ("cpu",)}  # where they were measured faster
+_chosen = []  # use()'s stack; empty: the environment decides
+
+
+def choice():
+    """`auto`, `keras` or `fast`: `use`'s innermost choice, else `PIX2PIX_K3_FORMS`."""
+    chosen = _chosen[-1] if _chosen else os.environ.get(VARIABLE, "auto")
+    if chosen not in CHOICES:
+        raise ValueError(f"{VARIABLE}={chosen!r} is not one of {', '.join(CHOICES)}.")
+    return chosen
+
+
+@contextlib.contextmanager
+def use(chosen):
+    """While inside, the layers compute the forms `chosen` (as `PIX2PIX_K3_FORMS` says).
+
+    A layer decides when it is called, so on JAX a function traced inside keeps its
+    forms afterwards.
+    """
+    if chosen not in CHOICES:
+        raise ValueError(f"forms={chosen!r} is not one of {', '.join(CHOICES)}.")
+    _chosen.append(chosen)
+    try:
+        yield
+    finally:
+        _chosen.pop()
+
+
+def device(tensor=None):
+    """The platform that computes: JAX's default backend, or where a torch tensor lives."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend()
+    if backend == "torch":
+        if tensor is not None and hasattr(tensor, "device"):
+            return tensor.device.type
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    import tensorflow as tf
+
+    return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+
+
+def form(tensor=None):
+    """`matmul`, `torch` or `keras`: what the convolutions compute for `tensor` here."""
+    backend, chosen = keras.backend.backend(), choice()
+    if chosen == "torch" and backend != "torch":
+        raise ValueError(f"{VARIABLE}=torch: the torch forms need the torch backend.")
+    if chosen in ("keras", "matmul", "torch"):
+        return chosen
+    if backend not in FAST_FORMS:
+        return "keras"
+    if chosen == "auto" and device(tensor) not in MEASURED_DEVICES[backend]:
+        return "keras"
+    return FAST_FORMS[backend]
+
+
+def describe():
+    """One line for benchmarks and logs: the backend, the device and the forms that run."""
+    where = device()
+    return f"{keras.backend.backend()} on {where}: {form()} forms ({VARIABLE}={choice()})"
