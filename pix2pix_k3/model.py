@@ -12,7 +12,6 @@ The losses and metrics live here once, in `keras.ops`; only the gradient and upd
 mechanics differ per backend, in `pix2pix_k3/steps/{jax,tensorflow,torch}.py`.
 """
 
-
 import keras
 from keras import ops
 
