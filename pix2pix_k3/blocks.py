@@ -14,10 +14,9 @@ import keras
 
 # The paper's convolutions are Keras' Conv2D and Conv2DTranspose; these are those layers,
 # computed in a faster form where one was measured faster (pix2pix_k3.fast says where).
-from pix2pix_k3.fast.conv import Conv2D, Conv2DTranspose
+from pix2pix_k3.fast.conv import PACKAGE, Conv2D, Conv2DTranspose
 from pix2pix_k3.paper import DROPOUT, KERNEL_SIZE, LEAKY_SLOPE, NORMS, STRIDE, WEIGHT_STDDEV
 
-PACKAGE = "pix2pix_k3"
 LAYER_NORMS = (*NORMS, "none")  # "none": the layers the appendix leaves unnormalised
 ACTIVATIONS = ("leaky_relu", "relu", "none")
 

@@ -15,7 +15,7 @@ from keras import ops
 
 from pix2pix_k3 import fast
 
-PACKAGE = "pix2pix_k3"  # the package name the .keras files record (as pix2pix_k3.blocks)
+PACKAGE = "pix2pix_k3"  # the package name .keras files record for every layer of ours
 PHASE_TAPS = ((3, 1), (2, 0))  # kernel rows (or columns) that an even / odd output phase reads
 IM2COL_MIN_CHANNELS = 8  # below, XLA's convolution is faster (a thin patch matrix)
 
