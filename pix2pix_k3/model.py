@@ -49,6 +49,22 @@ class OptimizerPair:
     epoch, so both optimizers' state must be visible there: this object lists the G
     optimizer's variables, then the D optimizer's. Each optimizer is built on its own
     network's weights; the train steps find each one's slice by variable identity.
+
+    Why not Keras' own `keras.optimizers.MultiOptimizer` (Keras 3.15.1, file
+    keras/src/optimizers/multi_optimizer.py), which also lists its optimizers' variables:
+
+    - its `apply` takes gradients for every variable it was built on or none ("Gradients
+      must match trainable variables one-to-one", line 345). pix2pix applies D's
+      gradients, then G's, in two updates a step (section 3.3 of the paper); zero
+      gradients for the other network would still move it, through Adam's momentum;
+    - it refuses a `LossScaleOptimizer` inside (lines 121 and 261), and one around it
+      would share a single loss scale between the two networks, whose gradients
+      overflow at different times under `mixed_float16`;
+    - it counts an `apply` as an iteration (line 365), two a step here;
+    - (not in the way) its `learning_rate` raises (line 300), but Keras' learning-rate
+      callbacks set each of its `.optimizers` instead.
+
+    `tests/test_optimizer_pair.py` fails when Keras lifts the first two.
     """
 
     def __init__(self, g_optimizer, d_optimizer, generator, discriminator):
