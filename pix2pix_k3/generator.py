@@ -60,8 +60,6 @@ def unet_generator(
     dropout=DROPOUT,
     depth=None,
     name=None,
-    *,
-    innermost_norm=False,
 ):
     """Build the pix2pix generator as a functional `keras.Model`.
 
@@ -74,9 +72,6 @@ def unet_generator(
         skips: True for the U-Net; False for the paper's encoder-decoder ablation.
         dropout: rate of the CD-blocks (0.5 in the paper; 0 turns them into C-blocks).
         depth: number of downsamplings; default takes the image to 1x1 (256 -> 8).
-        innermost_norm: put the norm on the innermost encoder layer too, as the paper's
-            v1/v2 appendix did before its v3 errata removed it; for studying that bug
-            (the reference-check suite's mutants use it), never for training.
 
     Returns:
         A `keras.Model` mapping `(N, S, S, in_channels)` in [-1, 1] to
@@ -109,7 +104,7 @@ def unet_generator(
     x = inputs
     encoded = []
     for i, filters in enumerate(widths):
-        unnormed = i == 0 or (i == depth - 1 and not innermost_norm)
+        unnormed = i in (0, depth - 1)
         x = Ck(
             filters,
             norm="none" if unnormed else norm,

@@ -13,7 +13,11 @@ import os
 import pathlib
 import sys
 
-CACHE = pathlib.Path(__file__).resolve().parent.parent / ".cache"
+HERE = pathlib.Path(__file__).resolve().parent
+CACHE = HERE.parent / ".cache"
+# The helpers and scripts that are not tests (`helpers`, `spec_runs`, the parity and
+# kill scripts, the specification adapters) live in tests/support/.
+sys.path.insert(0, str(HERE / "support"))
 # JAX compilation dominates small tests; a persistent cache makes reruns cheap.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(CACHE / "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")

@@ -11,7 +11,7 @@ import pytest
 
 from pix2pix_k3.fit import main
 
-HERE = pathlib.Path(__file__).resolve().parent
+SUPPORT = pathlib.Path(__file__).resolve().parent / "support"
 TWO_DEVICES = {
     **os.environ,
     "KERAS_BACKEND": "jax",
@@ -30,7 +30,7 @@ def run(command):
 
 @jax_only
 def test_one_step_on_two_devices_updates_the_weights_as_one_device_does():
-    done = run([sys.executable, str(HERE / "data_parallel_step.py")])
+    done = run([sys.executable, str(SUPPORT / "data_parallel_step.py")])
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["devices"] == 2 and result["weight_devices"] == 2  # replicated weights

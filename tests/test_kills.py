@@ -44,7 +44,7 @@ def backend_env():
 def fit_until(when, out, env, resume=False):
     """Run fit (a fresh process) until `when` (see fit_until_killed.py)."""
     args = ["--resume", "--out", str(out)] if resume else [*FLAGS, "--out", str(out)]
-    script = ROOT / "tests" / "fit_until_killed.py"
+    script = ROOT / "tests" / "support" / "fit_until_killed.py"
     return subprocess.run(
         [sys.executable, str(script), when, *args], env=env, capture_output=True, text=True
     )

@@ -13,7 +13,7 @@ import pytest
 from parity_step import one_step
 
 BACKENDS = ("jax", "tensorflow", "torch")
-HERE = pathlib.Path(__file__).resolve().parent
+SUPPORT = pathlib.Path(__file__).resolve().parent / "support"
 RTOL = 1e-4
 # Adam's first step moves a weight by lr * g / (|g| + eps), lr = 2e-4: for a gradient
 # near eps, float32 rounding of g becomes a visible difference. Measured: 3 to 5 of
@@ -33,7 +33,7 @@ def run_elsewhere(backend, tmp_path):
     out = tmp_path / f"{backend}.npz"
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [sys.executable, str(HERE / "parity_step.py"), str(out)],
+        [sys.executable, str(SUPPORT / "parity_step.py"), str(out)],
         env=env,
         capture_output=True,
         text=True,

@@ -2,7 +2,7 @@
 adapter (`spec_mutants.py`), fails the requirement that describes it, with a message
 that names it.
 
-Each mutant runs in its own suite process (`--impl tests/spec_mutants.py:Name --only ID`),
+Each mutant runs in its own suite process (`--impl tests/support/spec_mutants.py:Name --only ID`),
 three processes at a time. The mutants are about the suite, not about a backend, so they
 run under one backend unless PIX2PIX_MUTANTS_ALL_BACKENDS=1.
 """
@@ -40,7 +40,7 @@ def suite_runs(request, tmp_path_factory):
     def run(mutant):
         requirement = EXPECTED[mutant][0]
         folder = tmp_path_factory.mktemp(mutant)
-        return run_suite(f"tests/spec_mutants.py:{mutant}", folder, "--only", requirement)
+        return run_suite(f"tests/support/spec_mutants.py:{mutant}", folder, "--only", requirement)
 
     with ThreadPoolExecutor(max_workers=PROCESSES) as pool:
         return dict(zip(selected, pool.map(run, selected), strict=True))

@@ -89,8 +89,8 @@ def test_the_pytorch_reference_fails_only_its_true_deviation(tmp_path):
 def test_instance_norm_makes_the_field_unmeasurable_not_wrong(tmp_path):
     """Was a FAIL of 1, 16 and 70: instance statistics make every output see the image."""
     needs("torch")
-    run = run_suite("tests/peer_variants.py:JunyanzInstance", tmp_path, "--only", "DIS-2,DIS-4",
-                    env=peers_env())  # fmt: skip
+    adapter = "tests/support/peer_variants.py:JunyanzInstance"
+    run = run_suite(adapter, tmp_path, "--only", "DIS-2,DIS-4", env=peers_env())
     assert run.verdicts() == {"DIS-2": "skipped", "DIS-4": "pass"}, run.tail
     assert "not measurable with instance statistics" in run.detail("DIS-2")
 
@@ -98,7 +98,7 @@ def test_instance_norm_makes_the_field_unmeasurable_not_wrong(tmp_path):
 def test_lsgan_scores_are_named_as_the_deviation_they_are(tmp_path):
     """Was a false verdict: LSGAN scores read as logits, the pairing blamed for them."""
     needs("torch")
-    run = run_suite("tests/peer_variants.py:JunyanzLSGAN", tmp_path, "--only",
+    run = run_suite("tests/support/peer_variants.py:JunyanzLSGAN", tmp_path, "--only",
                     "OBJ-1,OBJ-2,OBJ-3,OBJ-4,TRN-2", env=peers_env())  # fmt: skip
     expected = {"OBJ-1": "FAIL", "OBJ-2": "FAIL", "OBJ-3": "pass", "OBJ-4": "pass", "TRN-2": "pass"}
     assert run.verdicts() == expected, run.tail

@@ -9,7 +9,7 @@ import keras
 from pix2pix_spec.catalogue import REQUIREMENTS
 from spec_runs import run_suite
 
-IMPL = "tests/spec_adapter.py:Pix2PixK3"  # Keras convolutions on JAX, see there
+IMPL = "tests/support/spec_adapter.py:Pix2PixK3"  # Keras convolutions on JAX, see there
 
 
 def test_pix2pix_k3_meets_every_requirement(tmp_path):

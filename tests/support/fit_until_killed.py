@@ -1,6 +1,6 @@
 """Run `python -m pix2pix_k3.fit` and SIGKILL it at a chosen moment: a real crash.
 
-    python tests/fit_until_killed.py WHEN FIT_ARGS...
+    python tests/support/fit_until_killed.py WHEN FIT_ARGS...
 
 WHEN is one of
 - `batch:E:B`: after batch B of epoch E (both 1-based);

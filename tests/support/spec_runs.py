@@ -8,7 +8,7 @@ import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PEERS = ROOT.parent / "shared" / "peers"
 # torchvision's pure-Python transforms, for the PyTorch reference's data code (peers/_tv.py);
 # scripts/test unpacks them here.

@@ -7,7 +7,7 @@ import os
 import pathlib
 import sys
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples" / "adapters"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "examples" / "adapters"))
 
 import keras  # noqa: E402
 from pix2pix_k3_adapter import Pix2PixK3  # noqa: E402, F401

@@ -14,7 +14,7 @@ import sys
 import keras
 import numpy as np
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "examples" / "adapters"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "examples" / "adapters"))
 
 from pix2pix_k3_adapter import Pix2PixK3, Trainer, numpy  # noqa: E402
 
@@ -108,7 +108,16 @@ class InnermostBatchNorm(Pix2PixK3):
     """BatchNorm on the 1x1 bottleneck (the paper's v1/v2 appendix, fixed in its errata)."""
 
     def generator(self, image_size, in_channels=3, out_channels=3):
-        return unet_generator(image_size, in_channels, out_channels, innermost_norm=True)
+        generator = unet_generator(image_size, in_channels, out_channels)
+        innermost = [layer for layer in generator.layers if layer.name.startswith("encoder")][-1]
+
+        def with_batchnorm(layer):
+            config = layer.get_config()
+            if layer is innermost:
+                config.update(norm="batch", use_bias=False)
+            return layer.__class__.from_config(config)
+
+        return keras.models.clone_model(generator, clone_function=with_batchnorm)
 
 
 class EncoderDropout(Pix2PixK3):

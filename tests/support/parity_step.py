@@ -1,6 +1,6 @@
 """One train step from NumPy-made weights: the same numbers on every Keras backend.
 
-Run as a script (`KERAS_BACKEND=torch python tests/parity_step.py out.npz`) or call
+Run as a script (`KERAS_BACKEND=torch python tests/support/parity_step.py out.npz`) or call
 `one_step()`; `test_parity.py` compares the backends. Every weight comes from a NumPy
 generator seeded by the weight's position, so the starting point is identical
 whatever the backend's own random number generator. Dropout is off: its masks come
