@@ -97,7 +97,7 @@ class Ck(keras.layers.Layer):
     the encoder form with `"same"` padding, height * strides for the decoder form.
 
     Example:
-        >>> Ck(64)(keras.ops.zeros((1, 32, 32, 3))).shape
+        >>> keras.ops.shape(Ck(64)(keras.ops.zeros((1, 32, 32, 3))))
         (1, 16, 16, 64)
     """
 
@@ -203,7 +203,7 @@ class CDk(Ck):
     the generator's only source of noise: the paper found that z-noise was ignored.
 
     Example:
-        >>> CDk(512)(keras.ops.zeros((1, 2, 2, 512))).shape
+        >>> keras.ops.shape(CDk(512)(keras.ops.zeros((1, 2, 2, 512))))
         (1, 4, 4, 512)
     """
 

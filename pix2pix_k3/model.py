@@ -123,10 +123,15 @@ class Pix2Pix(keras.Model):
     fraction of real and of generated patches that D classifies correctly).
 
     Example:
+        >>> import numpy as np
+        >>> x, y = np.random.default_rng(0).uniform(-1, 1, (2, 2, 64, 64, 3)).astype("float32")
         >>> model = build_pix2pix(image_size=64)
         >>> model.compile()
-        >>> model.fit(x, y, batch_size=1, epochs=1)
-        >>> fake = model.translate(x[:1])
+        >>> history = model.fit(x, y, batch_size=1, epochs=1, verbose=0)
+        >>> sorted(history.history)
+        ['d_fake_acc', 'd_loss', 'd_real_acc', 'g_gan', 'g_l1', 'g_loss']
+        >>> keras.ops.shape(model.translate(x[:1]))
+        (1, 64, 64, 3)
     """
 
     def __init__(
@@ -377,6 +382,8 @@ def build_pix2pix(
 
     Example:
         >>> model = build_pix2pix(image_size=64, receptive_field=16, objective="l1+gan")
+        >>> len(model.discriminator.inputs)  # unconditional: D sees the image alone
+        1
     """
     terms = losses.objective(objective)
     generator = unet_generator(
