@@ -116,6 +116,26 @@ def test_the_paper_modules_hold_no_backend_or_device_code():
                 assert node.id not in BACKEND_WORDS, f"{name}.py:{node.lineno} names {node.id}"
 
 
+@pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
+def test_each_step_module_has_the_stated_functions_in_the_stated_order(backend):
+    """The contract of pix2pix_k3/steps/__init__.py, read from the source (no import, so
+    every backend's module is checked in every pass)."""
+    from pix2pix_k3.steps import CONTRACT
+
+    tree = ast.parse((PACKAGE / "steps" / f"{backend}.py").read_text())
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    missing = [name for name in CONTRACT if name not in functions]
+    assert not missing, f"steps/{backend}.py lacks {missing}"
+    order = [name for name in functions if name in CONTRACT]
+    assert order == list(CONTRACT), f"steps/{backend}.py defines them in the order {order}"
+    takes_state = ["model", "state", "data"] if backend == "jax" else ["model", "data"]
+    for step in ("train_step", "test_step"):
+        assert [a.arg for a in functions[step].args.args] == takes_state, (backend, step)
+    for name in ("discriminator_step", "generator_step"):
+        arguments = [a.arg for a in functions[name].args.args]
+        assert arguments[0] == "model" and arguments[-3:] == ["inputs", "targets", "fake"]
+
+
 def test_a_checkpoint_written_before_the_fast_package_loads_and_computes_the_same():
     """Written by main at 1ca9230, when the convolutions lived in blocks.py (torch)."""
     data = pathlib.Path(__file__).parent / "data"

@@ -79,6 +79,14 @@ def record(model, metrics_values, terms):
     return logs, metrics_values
 
 
+def generator_forward(g, inputs):
+    """G(x) with dropout on, and the VJP that carries a loss gradient back through it."""
+    fake, g_vjp, g.non_trainable = jax.vjp(
+        lambda weights: g.forward(weights, g.non_trainable, inputs), g.trainable, has_aux=True
+    )
+    return fake, g_vjp
+
+
 def discriminator_step(model, d, inputs, targets, fake):
     """One D update on real pairs (label 1) and generated pairs (label 0)."""
     real_pair = model.discriminator_inputs(inputs, targets)
@@ -95,14 +103,6 @@ def discriminator_step(model, d, inputs, targets, fake):
     )
     d.apply(grads)
     return terms
-
-
-def generator_forward(g, inputs):
-    """G(x) with dropout on, and the VJP that carries a loss gradient back through it."""
-    fake, g_vjp, g.non_trainable = jax.vjp(
-        lambda weights: g.forward(weights, g.non_trainable, inputs), g.trainable, has_aux=True
-    )
-    return fake, g_vjp
 
 
 def generator_step(model, g, g_vjp, d, inputs, targets, fake):
