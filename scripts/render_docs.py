@@ -12,6 +12,12 @@ KERAS_BACKEND, and its executed form is written as Markdown to
 are committed, so the site builds without executing anything. The first line of each page
 records a hash of the notebook's cells (their sources, not their outputs):
 `tests/test_docs.py` checks that every page is in sync with its notebook.
+
+A hash of the sources cannot see a page go stale when the *package* changes under it (a
+cell that prints a module's size, a layer table, a parameter count). Cells whose output
+is the same on every backend and every run carry the tag `deterministic` (cell metadata
+`"tags": ["deterministic"]`); when the suite executes a notebook it checks that each such
+cell, rendered with its new outputs, still appears verbatim on the committed page.
 """
 
 import argparse
@@ -27,6 +33,7 @@ TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
 PROGRAMS = ("fit", "translate", "evaluate", "export")  # the order of docs/cli.md
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest} -->"
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
+DETERMINISTIC = "deterministic"  # the tag of cells whose outputs the pages must show
 
 
 def source_hash(notebook_path):
@@ -56,6 +63,29 @@ def execute(notebook_path, timeout=TIMEOUT_S):
     )
     client.execute()
     return notebook
+
+
+def cell_markdown(notebook, index):
+    """The Markdown of one cell of an executed notebook (source and text outputs), as
+    `render` writes it onto the page."""
+    import nbformat
+    from nbconvert import MarkdownExporter
+
+    alone = nbformat.v4.new_notebook(cells=[notebook.cells[index]], metadata=notebook.metadata)
+    body, _ = MarkdownExporter().from_notebook_node(alone)
+    return body.strip()
+
+
+def drifted_cells(notebook, page_path):
+    """Indices of the executed `notebook`'s `deterministic` cells whose source and
+    outputs the page at `page_path` does not show (the page is stale)."""
+    page = pathlib.Path(page_path).read_text()
+    notebook = without_stderr(notebook)
+    return [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if DETERMINISTIC in cell.metadata.get("tags", []) and cell_markdown(notebook, i) not in page
+    ]
 
 
 def without_stderr(notebook):

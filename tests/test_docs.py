@@ -98,4 +98,47 @@ def test_each_notebook_executes_without_error(notebook, monkeypatch):
     its page's figures come from scripts/render_docs.py at the default scale."""
     pytest.importorskip("nbclient")
     monkeypatch.setenv("PIX2PIX_TUTORIAL_SCALE", "smoke")
-    render_docs.execute(notebook)
+    executed = render_docs.execute(notebook)
+    page = ROOT / "docs" / "tutorials" / f"{notebook.stem}.md"
+    stale = render_docs.drifted_cells(executed, page)
+    assert not stale, (
+        f"{page.relative_to(ROOT)} shows other outputs than the code gives now for the "
+        f"deterministic cell(s) {stale}; the first now reads:\n"
+        f"{render_docs.cell_markdown(executed, stale[0])[-1500:]}\n"
+        f"Run python scripts/render_docs.py {notebook.stem}"
+    )
+
+
+def executed_cell(text, tags):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("print(SIZE)", metadata={"tags": tags})
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+    cell.outputs.append(nbformat.v4.new_output("stream", name="stderr", text="a log line\n"))
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A"), cell])
+
+
+def test_a_page_is_stale_when_a_deterministic_cell_prints_otherwise(tmp_path):
+    """What the executed-notebook check above relies on, without executing anything."""
+    pytest.importorskip("nbconvert")
+    page = tmp_path / "page.md"
+    rendered = render_docs.without_stderr(executed_cell("89 lines\n", ["deterministic"]))
+    page.write_text("<!-- marker -->\n\n" + render_docs.cell_markdown(rendered, 1) + "\n")
+    assert render_docs.drifted_cells(executed_cell("89 lines\n", ["deterministic"]), page) == []
+    assert render_docs.drifted_cells(executed_cell("111 lines\n", ["deterministic"]), page) == [1]
+    assert render_docs.drifted_cells(executed_cell("111 lines\n", []), page) == []  # untagged
+
+
+def test_some_cells_of_the_tutorials_are_checked_against_their_pages():
+    import json
+
+    tagged = {
+        notebook.stem: [
+            i
+            for i, cell in enumerate(json.loads(notebook.read_text())["cells"])
+            if render_docs.DETERMINISTIC in cell.get("metadata", {}).get("tags", [])
+        ]
+        for notebook in NOTEBOOKS
+    }
+    assert tagged["05_train_step"], "the step modules' sizes and sources are deterministic"
+    assert sum(map(len, tagged.values())) >= 10, tagged
