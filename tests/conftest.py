@@ -24,6 +24,7 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 os.environ.setdefault("PIX2PIX_K3_COMPILATION_CACHE", str(CACHE / "jax"))  # the programs'
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("PIX2PIX_K3_PAIR_CACHE", str(CACHE / "pairs"))  # not the user's home
 
 import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402

@@ -75,6 +75,16 @@ class PairDataset(keras.utils.PyDataset):
         self.shuffle, self.seed = bool(shuffle), int(seed)
         self.epoch = 0
         self.order = self._order()
+        self.cache = None
+
+    def use_cache(self, root, on_build=None):
+        """Read the pairs from a decode-once cache under `root` (see `data.cache`),
+        building it first if needed; batches stay bit-identical. Returns the cache."""
+        from pix2pix_k3.data.cache import PairCache
+
+        size = self.load_size if self.jitter else self.crop_size
+        self.cache = PairCache.open(root, self, size, on_build)
+        return self.cache
 
     @classmethod
     def from_folder(cls, folder, **kwargs):
@@ -96,12 +106,16 @@ class PairDataset(keras.utils.PyDataset):
 
     def pair(self, index):
         """Pair `index`, preprocessed for the current epoch, as float32 in [-1, 1]."""
-        x, y = self.read(index)
-        if min(x.shape[:2]) < self.crop_size:
-            raise DataError(
-                f"{self.describe(index)}: the pair is {x.shape[1]}x{x.shape[0]}, smaller than "
-                f"crop_size={self.crop_size}. Use a smaller image size or larger images."
-            )
+        x, y = self.pair_uint8(index)
+        return to_model_range(x), to_model_range(y)
+
+    def pair_uint8(self, index):
+        """Pair `index` jittered (or resized) for the current epoch, still uint8."""
+        if self.cache is not None:
+            x, y = self.cache.pair(index)  # already at the size resized to below
+        else:
+            x, y = self.read(index)
+            self.check_size(index, x)
         if self.jitter:
             seed = [self.seed, self.epoch, index]
             x, y = pair_jitter(
@@ -109,15 +123,23 @@ class PairDataset(keras.utils.PyDataset):
             )
         else:
             x, y = pair_resize(x, y, self.crop_size, self.interpolation)
-        return to_model_range(x), to_model_range(y)
+        return x, y
 
     def batch_of(self, count):
         """The first `count` pairs in the current order as one (inputs, targets) batch."""
         return self._stack(self.order[:count])
 
     def _stack(self, indices):
-        inputs, targets = zip(*(self.pair(int(i)) for i in indices), strict=True)
-        return np.stack(inputs), np.stack(targets)
+        inputs, targets = zip(*(self.pair_uint8(int(i)) for i in indices), strict=True)
+        return to_model_range(np.stack(inputs)), to_model_range(np.stack(targets))
+
+    def check_size(self, index, image):
+        """Refuse pair `index` (its input `image`) when it is smaller than the crops."""
+        if min(image.shape[:2]) < self.crop_size:
+            raise DataError(
+                f"{self.describe(index)}: the pair is {image.shape[1]}x{image.shape[0]}, smaller "
+                f"than crop_size={self.crop_size}. Use a smaller image size or larger images."
+            )
 
     def read(self, index):
         """Pair `index` as uint8 (input, target) arrays, before any preprocessing."""

@@ -10,6 +10,7 @@ direction unless one is given.
 
 import pathlib
 
+from pix2pix_k3.data import cache
 from pix2pix_k3.data.dataset import PairDataset
 from pix2pix_k3.data.download import dataset_folder
 from pix2pix_k3.data.images import DataError, image_files_in
@@ -79,7 +80,28 @@ def training_data(config):
     train.check()
     if val_folder != folder:
         val.check()
+    use_cache(train)
     return train, val, f"{len(train.sources)} pairs from {folder} ({direction})"
+
+
+def use_cache(dataset):
+    """Read `dataset` from the decode-once cache (`data.cache`) unless it is turned off;
+    where it cannot be written (a full disk, a read-only home), decode every epoch."""
+    root = cache.folder()
+    if root is None:
+        return
+    try:
+        dataset.use_cache(root, on_build=announce_cache)
+    except OSError as error:
+        dataset.cache = None
+        print(f"note: no pair cache ({error}); decoding every epoch instead.")
+
+
+def announce_cache(path, count, megabytes):
+    print(
+        f"decoding {count} pairs once into {path} ({megabytes:.0f} MB; delete it at any "
+        f"time, or set {cache.VARIABLE}=off)"
+    )
 
 
 def evaluation_data(config, data=None, batch_size=8):
