@@ -19,18 +19,14 @@ import pathlib
 
 import keras
 
+from pix2pix_k3 import cache_home
+
 VARIABLE = "PIX2PIX_K3_COMPILATION_CACHE"
 
 
 def folder():
     """Where the cache goes, or None when it is turned off."""
-    chosen = os.environ.get(VARIABLE)
-    if chosen == "off":
-        return None
-    if chosen:
-        return pathlib.Path(chosen)
-    cache_home = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(cache_home) / "pix2pix_k3" / "jax"
+    return cache_home.folder(VARIABLE, "jax")
 
 
 def enable():

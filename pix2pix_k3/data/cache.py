@@ -25,19 +25,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from pix2pix_k3 import cache_home
+
 VARIABLE = "PIX2PIX_K3_PAIR_CACHE"
 FORMAT = 1  # bump when the files' layout changes: every older folder is then rebuilt
 
 
 def folder():
     """Where caches go, or None when they are turned off."""
-    chosen = os.environ.get(VARIABLE)
-    if chosen == "off":
-        return None
-    if chosen:
-        return pathlib.Path(chosen)
-    cache_home = os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache"
-    return pathlib.Path(cache_home) / "pix2pix_k3" / "pairs"
+    return cache_home.folder(VARIABLE, "pairs")
 
 
 def file_stats(sources):
