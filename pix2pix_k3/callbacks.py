@@ -15,6 +15,7 @@ from PIL import Image
 
 from pix2pix_k3 import report
 from pix2pix_k3.config import keeps_checkpoint
+from pix2pix_k3.paper import height_width
 
 
 def linear_decay(epochs, epochs_decay, lr):
@@ -171,10 +172,11 @@ def cpu_note(config, steps, on_accelerator):
     """A warning before a run at the paper's image size on a CPU, with a rough duration
     (None when the images are smaller, or a GPU computes). The measured estimate
     follows a few steps in (`TimeEstimate`)."""
-    size = config["image_size"]
-    if on_accelerator or size < 256:
+    height, width = height_width(config["image_size"])
+    if on_accelerator or height * width < 256 * 256:
         return None
-    seconds = steps * config["batch_size"] * CPU_SECONDS_PER_IMAGE_256 * (size / 256) ** 2
+    seconds = steps * config["batch_size"] * CPU_SECONDS_PER_IMAGE_256 * height * width / 256**2
+    size = height if height == width else f"{height}x{width}"
     return (
         f"note: {size} px is the paper's full size and no GPU is in use: at about "
         f"{CPU_SECONDS_PER_IMAGE_256:.0f} s per image on a small CPU, these {steps} steps take "

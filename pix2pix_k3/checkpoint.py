@@ -13,6 +13,7 @@ import pathlib
 import keras
 
 from pix2pix_k3.model import Pix2Pix
+from pix2pix_k3.paper import normal_size
 from pix2pix_k3.run import RunError, RunFolder
 from pix2pix_k3.steps import step_module
 
@@ -64,9 +65,10 @@ def _is_image_to_image(model):
 
 
 def image_shape(model):
-    """(size, input channels, output channels) of a model's generator."""
-    _, height, _, channels = model.generator.input_shape
-    return height, channels, model.generator.output_shape[-1]
+    """(size, input channels, output channels) of a model's generator; the size is one
+    side for square images, else (height, width)."""
+    _, height, width, channels = model.generator.input_shape
+    return normal_size((height, width)), channels, model.generator.output_shape[-1]
 
 
 def translate_images(model, images, mode="eval"):

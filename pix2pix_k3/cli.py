@@ -16,6 +16,7 @@ from pix2pix_k3.config import (
     PAPER,
     PRESETS,
     VERBOSITY,
+    image_size,
     positive_int,
     resolve,
 )
@@ -51,8 +52,18 @@ OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
         DIRECTIONS,
         "which half (or folder) is the input; default: the named dataset's, else AtoB",
     ),
-    ("--image-size", int, "side of the square images the model sees: a power of two"),
-    ("--load-size", int, "resize to this before the random crop; default: image size * 286/256"),
+    (
+        "--image-size",
+        image_size,
+        "size of the images the model sees: one side, a power of two (square), or "
+        "HEIGHTxWIDTH such as 256x512 (the shorter side a power of two, the longer a "
+        "multiple of it)",
+    ),
+    (
+        "--load-size",
+        image_size,
+        "resize to this before the random crop; default: image size * 286/256, each side",
+    ),
     ("--pairs", int, "pairs of the embedded dataset (without --data)"),
     ("--epochs", int, "epochs at the full learning rate"),
     ("--epochs-decay", int, "further epochs with the rate decaying linearly towards 0"),

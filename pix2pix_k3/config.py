@@ -67,12 +67,20 @@ class ConfigError(ValueError):
     """A setting, or a combination of settings, that cannot work; the message says why."""
 
 
+def size_text(size):
+    """A size as the command line spells it: `256`, or `256x512` (height x width)."""
+    height, width = paper.height_width(size)
+    return str(height) if height == width else f"{height}x{width}"
+
+
 def resolve(config):
     """`config` with derived values filled in (the load size from the image size), and
     no embedded-pairs count when the pairs come from `data`."""
     config = {**DEFAULTS, **config}
+    config["image_size"] = paper.normal_size(config["image_size"])
     if config["load_size"] is None:
         config["load_size"] = paper.load_size_for(config["image_size"])
+    config["load_size"] = paper.normal_size(config["load_size"])
     if config["data"] is not None:
         config["pairs"] = None
     return config
@@ -100,14 +108,30 @@ def positive_int(text):
     return value
 
 
+def image_size(text):
+    """argparse type of `--image-size`/`--load-size`: `256` (square) or `HEIGHTxWIDTH`
+    (`256x512` for cityscapes' 2:1); the square form stays one number."""
+    try:
+        sides = [int(part) for part in str(text).lower().split("x")]
+    except ValueError:
+        sides = []
+    if len(sides) not in (1, 2):
+        raise argparse.ArgumentTypeError(
+            f"expected one number (square) or HEIGHTxWIDTH such as 256x512, got {text!r}"
+        )
+    return paper.normal_size(sides if len(sides) == 2 else sides[0])
+
+
 def check(config, given=()):
     """Raise `ConfigError` for the first setting that cannot work.
 
     `given` names the settings the user chose explicitly: settings that the chosen
     objective ignores are refused only then (a default is never an error).
     """
-    positive = ("image_size", "load_size", "batch_size", "lr", "ngf", "ndf", "samples")
-    for key in positive:
+    for key in ("image_size", "load_size"):
+        if min(paper.height_width(config[key])) <= 0:
+            raise ConfigError(f"--{_flag(key)} must be positive (got {size_text(config[key])}).")
+    for key in ("batch_size", "lr", "ngf", "ndf", "samples"):
         if config[key] <= 0:
             raise ConfigError(f"--{_flag(key)} must be positive (got {config[key]}).")
     for key in ("epochs", "epochs_decay", "lambda_l1", "save_every", "pairs", "workers"):
@@ -119,10 +143,12 @@ def check(config, given=()):
         raise ConfigError("--epochs and --epochs-decay are both 0: there is nothing to train.")
     if not 0 <= config["beta1"] < 1:
         raise ConfigError(f"--beta1 must be in [0, 1) (got {config['beta1']}).")
-    if config["load_size"] < config["image_size"]:
+    load, crop = (paper.height_width(config[key]) for key in ("load_size", "image_size"))
+    if load[0] < crop[0] or load[1] < crop[1]:
         raise ConfigError(
-            f"--load-size {config['load_size']} is smaller than --image-size "
-            f"{config['image_size']}: the random crop must fit inside the resized image."
+            f"--load-size {size_text(config['load_size'])} is smaller than --image-size "
+            f"{size_text(config['image_size'])}: the random crop must fit inside the resized "
+            "image."
         )
     choices = {
         "loss": OBJECTIVES,
@@ -153,11 +179,12 @@ def _check_sizes(config):
         check_image_size(size, default_depth(size))
     except ValueError as error:
         raise ConfigError(f"--image-size: {error}") from None
-    if objective(config["loss"]).uses_gan and patch_grid(size, config["patch"]) < 1:
+    shorter = min(paper.height_width(size))
+    if objective(config["loss"]).uses_gan and patch_grid(shorter, config["patch"]) < 1:
         smallest = next(s for s in range(1, 1024) if patch_grid(s, config["patch"]) >= 1)
         raise ConfigError(
             f"--patch {config['patch']} needs images of at least {smallest}x{smallest} "
-            f"pixels; --image-size {size} leaves no patch. Use a smaller --patch."
+            f"pixels; --image-size {size_text(size)} leaves no patch. Use a smaller --patch."
         )
 
 

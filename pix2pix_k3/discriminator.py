@@ -9,7 +9,7 @@ variants (Table 3), and 34x34 / 142x142 between them.
 import keras
 
 from pix2pix_k3.blocks import LAYER_NORMS, Ck, Conv2D, check_choice, weight_init
-from pix2pix_k3.paper import BASE_WIDTH, KERNEL_SIZE, N_LAYERS, PATCH, STRIDE, width
+from pix2pix_k3.paper import BASE_WIDTH, KERNEL_SIZE, N_LAYERS, PATCH, STRIDE, height_width, width
 
 
 def n_layers_for(receptive_field):
@@ -52,7 +52,7 @@ def receptive_field(model):
 
 
 def patch_grid(image_size, receptive_field=PATCH):
-    """Side of D's grid of patch logits for square images (256 -> 30x30 for 70x70).
+    """Side of D's grid of patch logits for a side of the image (256 -> 30 for 70x70).
 
     Each of the n strided 4x4 convolutions (padding 1) halves the side; the last two
     4x4 convolutions have stride 1 and take one cell off each. The PixelGAN keeps it.
@@ -110,7 +110,8 @@ def patchgan_discriminator(
         conditional: True for the paper's cGAN, whose D sees `[input, image]`
             concatenated on channels; False for the unconditional-GAN ablation, whose D
             sees only the image.
-        image_size: fixes the spatial input size; None accepts any size.
+        image_size: fixes the spatial input size (one side, or (height, width)); None
+            accepts any size.
         n_layers: the reference's depth parameter (0 = PixelGAN, 3 = 70x70); overrides
             `receptive_field` when given.
 
@@ -131,9 +132,10 @@ def patchgan_discriminator(
         raise ValueError(f"n_layers={n_layers!r} must be in 0..5 (0 is the PixelGAN).")
     layers = _pixel_layers(ndf, norm) if n_layers == 0 else _patch_layers(n_layers, ndf, norm)
 
-    image = keras.Input((image_size, image_size, out_channels), name="image")
+    spatial = (None, None) if image_size is None else height_width(image_size)
+    image = keras.Input((*spatial, out_channels), name="image")
     if conditional:
-        condition = keras.Input((image_size, image_size, in_channels), name="input_image")
+        condition = keras.Input((*spatial, in_channels), name="input_image")
         inputs = [condition, image]
         x = keras.layers.Concatenate(name="pair")(inputs)
     else:

@@ -37,6 +37,7 @@ from pix2pix_k3.config import (
     ConfigError,
     check,
     keeps_checkpoint,
+    size_text,
     total_epochs,
 )
 from pix2pix_k3.data import DataError
@@ -189,7 +190,7 @@ def _train(run, config, resume, callbacks):
     verbose = config.get("verbose", 1)  # runs saved before --verbose existed lack it
     bar_end = "\n" if verbose == 1 else ""  # a line printed mid-epoch starts below the bar
     print(
-        f"backend {keras.backend.backend()}: {description}, {config['image_size']}px, "
+        f"backend {keras.backend.backend()}: {description}, {size_text(config['image_size'])}px, "
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
         f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index} to watch)."
     )

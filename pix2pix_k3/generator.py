@@ -21,28 +21,32 @@ from pix2pix_k3.paper import (
     KERNEL_SIZE,
     MAX_WIDTH_FACTOR,
     STRIDE,
+    height_width,
     width,
 )
 
 
 def default_depth(image_size):
-    """Downsamplings that take `image_size` to a 1x1 bottleneck (256 -> 8, 128 -> 7)."""
-    return max(int(math.floor(math.log2(image_size))), 1)
+    """Downsamplings that take `image_size` (its shorter side) to 1: a 1x1 bottleneck for
+    square images (256 -> 8, 128 -> 7), 1x2 for 256x512."""
+    return max(int(math.floor(math.log2(min(height_width(image_size))))), 1)
 
 
 def check_image_size(image_size, depth):
-    """Raise a ValueError unless `image_size` halves cleanly `depth` times."""
+    """Raise a ValueError unless each side of `image_size` halves cleanly `depth` times."""
     if depth < 2:
         raise ValueError(f"The U-Net needs depth >= 2 (got depth={depth}).")
     step = 2**depth
-    if not isinstance(image_size, int) or image_size < step or image_size % step:
-        lower = (int(image_size) // step) * step
-        nearest = [size for size in (lower, lower + step) if size >= step]
-        raise ValueError(
-            f"image_size={image_size} does not fit a U-Net of depth {depth}: it must be a "
-            f"multiple of 2**{depth} = {step}. Nearest valid sizes: "
-            f"{' or '.join(map(str, nearest))} (or choose another depth)."
-        )
+    sides = image_size if isinstance(image_size, (tuple, list)) else (image_size,)
+    for side in sides:
+        if not isinstance(side, int) or side < step or side % step:
+            lower = (int(side) // step) * step
+            nearest = [size for size in (lower, lower + step) if size >= step]
+            raise ValueError(
+                f"image_size={image_size} does not fit a U-Net of depth {depth}: each side "
+                f"must be a multiple of 2**{depth} = {step}. Nearest valid sizes for {side}: "
+                f"{' or '.join(map(str, nearest))} (or choose another depth)."
+            )
 
 
 def encoder_widths(depth, ngf=BASE_WIDTH):
@@ -64,18 +68,19 @@ def unet_generator(
     """Build the pix2pix generator as a functional `keras.Model`.
 
     Args:
-        image_size: height and width of the square input; a multiple of 2**depth.
+        image_size: side of the square input, or its (height, width); each side a
+            multiple of 2**depth.
         in_channels: channels of the input image (3 for RGB, 1 for grayscale).
         out_channels: channels of the generated image.
         ngf: width of the first encoder layer (64 in the paper).
         norm: `"batch"` (paper), `"instance"` or `"none"`.
         skips: True for the U-Net; False for the paper's encoder-decoder ablation.
         dropout: rate of the CD-blocks (0.5 in the paper; 0 turns them into C-blocks).
-        depth: number of downsamplings; default takes the image to 1x1 (256 -> 8).
+        depth: number of downsamplings; default takes the shorter side to 1 (256 -> 8).
 
     Returns:
-        A `keras.Model` mapping `(N, S, S, in_channels)` in [-1, 1] to
-        `(N, S, S, out_channels)` in [-1, 1].
+        A `keras.Model` mapping `(N, H, W, in_channels)` in [-1, 1] to
+        `(N, H, W, out_channels)` in [-1, 1].
 
     Layout choices, each matching the widely used PyTorch reference (so the default
     256 model has exactly 54,413,955 trainable parameters):
@@ -100,7 +105,7 @@ def unet_generator(
     check_image_size(image_size, depth)
     widths = encoder_widths(depth, ngf)
 
-    inputs = keras.Input((image_size, image_size, in_channels), name="input_image")
+    inputs = keras.Input((*height_width(image_size), in_channels), name="input_image")
     x = inputs
     encoded = []
     for i, filters in enumerate(widths):

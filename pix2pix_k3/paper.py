@@ -68,8 +68,28 @@ BATCH_SIZE = 1
 
 
 def load_size_for(image_size):
-    """The jitter's resize target for `image_size`, in the paper's ratio 286/256."""
-    return round(image_size * LOAD_SIZE / IMAGE_SIZE)
+    """The jitter's resize target for `image_size`, in the paper's ratio 286/256 (of each
+    side, so the aspect is kept)."""
+    height, across = height_width(image_size)
+    return normal_size(
+        (round(height * LOAD_SIZE / IMAGE_SIZE), round(across * LOAD_SIZE / IMAGE_SIZE))
+    )
+
+
+# The paper's images are square, so a size is one number; other images (cityscapes is
+# 2:1) give theirs as (height, width).
+def height_width(size):
+    """(height, width) of an image size: one number (square) or a (height, width) pair."""
+    if isinstance(size, (tuple, list)):
+        height, across = size
+        return int(height), int(across)
+    return int(size), int(size)
+
+
+def normal_size(size):
+    """One number for a square size, a (height, width) tuple otherwise."""
+    height, across = height_width(size)
+    return height if height == across else (height, across)
 
 
 # Which half of an A|B pair (or which of the A/ and B/ folders) is the input.

@@ -17,6 +17,7 @@ from PIL import Image
 
 from pix2pix_k3.config import total_epochs
 from pix2pix_k3.data import to_uint8
+from pix2pix_k3.paper import height_width
 from pix2pix_k3.run import replace_atomically
 
 CURVES = (  # (panel title, training key, validation key)
@@ -115,7 +116,8 @@ def write_run_index(run, config, epochs_done):
         for key, value in config.items()
     )
     grids = [run.sample_grid(epoch) for epoch in range(epochs_done, 0, -1)]
-    width = 3 * config["image_size"] * max(1, 256 // config["image_size"])  # small ones enlarged
+    height, across = height_width(config["image_size"])
+    width = 3 * across * max(1, 256 // height)  # small ones enlarged
     going = epochs_done < total_epochs(config)
     reloads = f" (this page reloads every {RELOAD_SECONDS} s until the last)" if going else ""
     body = (

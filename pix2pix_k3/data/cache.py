@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from pix2pix_k3 import cache_home
+from pix2pix_k3.paper import height_width
 
 VARIABLE = "PIX2PIX_K3_PAIR_CACHE"
 FORMAT = 1  # bump when the files' layout changes: every older folder is then rebuilt
@@ -69,7 +70,7 @@ class PairCache:
             "sources": [[str(pathlib.Path(p).resolve()) for p in s] for s in dataset.sources],
             "direction": dataset.direction,
             "channels": [dataset.in_channels, dataset.out_channels],
-            "size": int(size),
+            "size": list(height_width(size)),
             "interpolation": dataset.interpolation,
         }
         key = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:20]
@@ -93,7 +94,8 @@ class PairCache:
         from pix2pix_k3.data.jitter import resize
 
         count = len(dataset.sources)
-        pixels = count * size * size
+        height, width = height_width(size)
+        pixels = count * height * width
         if on_build:
             on_build(self.path, count, pixels * (dataset.in_channels + dataset.out_channels) / 1e6)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,8 +104,8 @@ class PairCache:
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir()
         shapes = {
-            "inputs": (count, size, size, dataset.in_channels),
-            "targets": (count, size, size, dataset.out_channels),
+            "inputs": (count, height, width, dataset.in_channels),
+            "targets": (count, height, width, dataset.out_channels),
         }
         arrays = {
             name: np.lib.format.open_memmap(building / f"{name}.npy", "w+", np.uint8, shape)

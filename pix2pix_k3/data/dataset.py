@@ -21,8 +21,8 @@ from pix2pix_k3.data.images import (
     read_pair,
     to_model_range,
 )
-from pix2pix_k3.data.jitter import pair_jitter, pair_resize
-from pix2pix_k3.paper import IMAGE_SIZE, LOAD_SIZE
+from pix2pix_k3.data.jitter import check_crop, pair_jitter, pair_resize
+from pix2pix_k3.paper import IMAGE_SIZE, LOAD_SIZE, height_width, normal_size
 
 
 class PairDataset(keras.utils.PyDataset):
@@ -32,7 +32,8 @@ class PairDataset(keras.utils.PyDataset):
         sources: pairs as returned by `find_pairs` (or use `PairDataset.from_folder`).
         batch_size: pairs per batch (1 in the paper).
         direction: `"AtoB"` or `"BtoA"` (which half or folder is the input).
-        load_size: size images are resized to before the random crop (286 in the paper).
+        load_size: size images are resized to before the random crop (286 in the paper);
+            a side, or (height, width) like every size here.
         crop_size: size of the crops, i.e. of the model's images (256 in the paper).
         jitter: True for training (resize, random crop, random mirror); False for
             evaluation (resize to `crop_size` only).
@@ -64,12 +65,11 @@ class PairDataset(keras.utils.PyDataset):
         check_direction(direction)
         if not sources:
             raise DataError("PairDataset got no pairs.")
-        if crop_size > load_size:
-            raise ValueError(f"crop_size={crop_size} must not exceed load_size={load_size}.")
+        check_crop(load_size, crop_size)
         self.sources = list(sources)
         self.batch_size = int(batch_size)
         self.direction = direction
-        self.load_size, self.crop_size = int(load_size), int(crop_size)
+        self.load_size, self.crop_size = normal_size(load_size), normal_size(crop_size)
         self.jitter, self.flip, self.interpolation = bool(jitter), bool(flip), interpolation
         self.in_channels, self.out_channels = in_channels, out_channels
         self.shuffle, self.seed = bool(shuffle), int(seed)
@@ -135,10 +135,14 @@ class PairDataset(keras.utils.PyDataset):
 
     def check_size(self, index, image):
         """Refuse pair `index` (its input `image`) when it is smaller than the crops."""
-        if min(image.shape[:2]) < self.crop_size:
+        height, width = height_width(self.crop_size)
+        if image.shape[0] < height or image.shape[1] < width:
+            size = f"{image.shape[1]}x{image.shape[0]}"
+            if height != width:
+                size = f"{image.shape[0]} high and {image.shape[1]} wide"
             raise DataError(
-                f"{self.describe(index)}: the pair is {image.shape[1]}x{image.shape[0]}, smaller "
-                f"than crop_size={self.crop_size}. Use a smaller image size or larger images."
+                f"{self.describe(index)}: the pair is {size}, smaller than "
+                f"crop_size={self.crop_size}. Use a smaller image size or larger images."
             )
 
     def read(self, index):

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from pix2pix_k3.paper import DIRECTIONS
+from pix2pix_k3.paper import DIRECTIONS, height_width
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MODES = {1: "L", 3: "RGB", 4: "RGBA"}
@@ -209,8 +209,14 @@ def _pair_problem(source, min_size):
     elif sizes[0] != sizes[1]:
         (wa, ha), (wb, hb) = sizes
         return f"{source[0]} is {wa}x{ha} but {source[1]} is {wb}x{hb}: sizes must match."
-    if min(width, height) < min_size:
-        return f"{path}: the pair is {width}x{height}, smaller than the {min_size}px crops."
+    min_height, min_width = height_width(min_size)
+    if height < min_height or width < min_width:
+        if min_height == min_width:
+            return f"{path}: the pair is {width}x{height}, smaller than the {min_size}px crops."
+        return (
+            f"{path}: the pair is {width} wide and {height} high, smaller than the crops "
+            f"({min_height} high, {min_width} wide)."
+        )
     return None
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from pix2pix_k3.data.dataset import PairDataset
 from pix2pix_k3.data.images import convert_channels
-from pix2pix_k3.paper import load_size_for
+from pix2pix_k3.paper import height_width, load_size_for
 
 CLASSES = ("sky", "wall", "window", "door", "cornice", "balcony")
 SKY, WALL, WINDOW, DOOR, CORNICE, BALCONY = range(len(CLASSES))
@@ -170,7 +170,8 @@ class SyntheticFacades(PairDataset):
         super().__init__(list(range(count)), crop_size=crop_size, seed=seed, **kwargs)
 
     def read(self, index):
-        labels, photo = synthetic_pair([self.seed, SPLITS.index(self.split), index], self.crop_size)
+        side = max(height_width(self.crop_size))  # drawn square, resized to the crop's aspect
+        labels, photo = synthetic_pair([self.seed, SPLITS.index(self.split), index], side)
         x, y = (labels, photo) if self.direction == "AtoB" else (photo, labels)
         return convert_channels(x, self.in_channels), convert_channels(y, self.out_channels)
 
