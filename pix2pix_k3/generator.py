@@ -42,9 +42,10 @@ def check_image_size(image_size, depth):
         if not isinstance(side, int) or side < step or side % step:
             lower = (int(side) // step) * step
             nearest = [size for size in (lower, lower + step) if size >= step]
+            which = f" for the side {side}" if len(sides) > 1 else ""
             raise ValueError(
                 f"image_size={image_size} does not fit a U-Net of depth {depth}: each side "
-                f"must be a multiple of 2**{depth} = {step}. Nearest valid sizes for {side}: "
+                f"must be a multiple of 2**{depth} = {step}. Nearest valid sizes{which}: "
                 f"{' or '.join(map(str, nearest))} (or choose another depth)."
             )
 
