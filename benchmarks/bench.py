@@ -12,6 +12,10 @@ For the full model (U-Net-256 + 70x70 PatchGAN) at `--image-size` (256), it meas
 - the same architecture's step written without this library, in plain TensorFlow
   (`reference_tf.py`, the TensorFlow tutorial's `tf.function` step) and plain PyTorch
   (`reference_torch.py`, the PyTorch reference's eager step), and our step's ratio to each;
+- the peers' own steps where `../shared/peers` is here (`peers.py`: the authors'
+  `Pix2PixModel.optimize_parameters` and the TensorFlow tutorial's `train_step`), and
+  our step's ratio to each; `--rounds N` repeats the whole sequence, interleaved, and
+  reports each measurement's median round;
 - FLOPs per step from the layer shapes (`flops.py`), achieved FLOP/s, and that as a
   fraction of a matmul peak measured on the same device by the same backend;
 - the data pipeline's pairs/s at 256 (decode or render, then jitter), one worker;
@@ -170,6 +174,46 @@ def measure_reference(args, name):
     }
 
 
+def measure_peer(args, name):
+    """A peer's own step (`peers.py`), in this process."""
+    import peers
+
+    step, counts = peers.make_step(name, args.batch_size)
+    times = []
+    for _ in range(args.warmup + args.steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return {
+        "kind": PEER_KINDS[name],
+        "backend": peers.NAMES[name],
+        "dtype_policy": "float32",
+        "batch_size": args.batch_size,
+        "parameters": counts,
+        **timings(times, args.warmup, args.batch_size),
+        "step_form": "tutorial" if name == "tf_tutorial" else "alternating",
+        "peak_rss_gb": peak_rss_gb(),
+    }
+
+
+PEER_KINDS = {"junyanz": "authors' PyTorch", "tf_tutorial": "TF tutorial"}
+
+
+def median_rounds(rows):
+    """One row per measurement: the round with the median median step."""
+    groups = {}
+    for row in rows:
+        key = (row["kind"], row["backend"], row["dtype_policy"], row["batch_size"])
+        groups.setdefault(key, []).append(row)
+    chosen = []
+    for group in groups.values():
+        group.sort(key=lambda r: r["median_step_s"])
+        row = dict(group[(len(group) - 1) // 2])
+        row["rounds"] = [r["median_step_s"] for r in group]
+        chosen.append(row)
+    return chosen
+
+
 def measure_data(args):
     """Pairs/s of the data pipeline at 256, one worker, as `fit` reads it."""
     from data_pipeline import pairs_per_second
@@ -213,7 +257,10 @@ def print_report(report):
     rows, data = report["steps"], report["data"]
     print(f"\n{report['title']}\n")
     header = "| step | backend | batch | median | min..max | first | images/s | GFLOP | "
-    header += "GFLOP/s | of matmul peak | vs plain TF | vs plain PyTorch | RSS | device mem |"
+    header += "GFLOP/s | of matmul peak | vs plain TF | vs plain PyTorch | "
+    rows = sorted(rows, key=lambda r: (r["batch_size"], r["kind"] != "ours"))
+    peer_kinds = [k for k in PEER_KINDS.values() if any(r["kind"] == k for r in rows)]
+    header += "".join(f"vs {kind} | " for kind in peer_kinds) + "RSS | device mem |"
     print(header + "\n|" + "---|" * (header.count("|") - 1))
     refs = {(r["kind"], r["batch_size"]): r for r in rows if r["kind"] != "ours"}
     peaks = {r["backend"]: r["matmul_peak_gflops"] for r in rows if r.get("matmul_peak_gflops")}
@@ -229,7 +276,12 @@ def print_report(report):
             f"{r['median_step_s']:.3f} s | {r['min_step_s']:.3f}..{r['max_step_s']:.3f} | "
             f"{r['first_step_s']:.1f} s | {r['images_per_s']:.2f} | {r['step_gflop']:.1f} | "
             f"{achieved:.1f} | {f'{achieved / peak:.0%}' if peak else '-'} | "
-            f"{ratio(r, tf_ref)} | {ratio(r, torch_ref)} | {r['peak_rss_gb']:.2f} GB | "
+            f"{ratio(r, tf_ref)} | {ratio(r, torch_ref)} | "
+            + "".join(
+                f"{ratio(r, refs.get((k, r['batch_size'])) if ours else None)} | "
+                for k in peer_kinds
+            )
+            + f"{r['peak_rss_gb']:.2f} GB | "
             f"{f'{mem:.2f} GB' if mem is not None else '-'} |"
         )
     peaks = {r["backend"]: r["matmul_peak_gflops"] for r in rows if r.get("matmul_peak_gflops")}
@@ -254,6 +306,8 @@ def main():
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--dtype-policy", default=None, help="e.g. mixed_bfloat16 (ours only)")
     parser.add_argument("--no-references", action="store_true", help="skip plain TF / PyTorch")
+    parser.add_argument("--no-peers", action="store_true", help="skip the peers' own steps")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat everything, interleaved")
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("bench.json"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=1, help=argparse.SUPPRESS)
@@ -265,6 +319,8 @@ def main():
             "tf": lambda a: measure_reference(a, "tf"),
             "torch": lambda a: measure_reference(a, "torch"),
             "data": measure_data,
+            "peer_junyanz": lambda a: measure_peer(a, "junyanz"),
+            "peer_tf_tutorial": lambda a: measure_peer(a, "tf_tutorial"),
         }[args.worker]
         print(json.dumps(measure(args)))
         return
@@ -272,14 +328,22 @@ def main():
     backends = (args.backends or os.environ.get("KERAS_BACKEND") or "jax").split(",")
     installed = [b for b in backends if importlib.util.find_spec(b)]
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    import peers
+
+    peer_names = [] if args.no_peers else peers.available()
     rows = []
-    for batch_size in batch_sizes:
-        for backend in installed:
-            rows.append(run_worker(args, "ours", backend, batch_size))
-        if not args.no_references:
-            for name, needs in (("tf", "tensorflow"), ("torch", "torch")):
-                if importlib.util.find_spec(needs):
-                    rows.append(run_worker(args, name, batch_size=batch_size))
+    for _ in range(args.rounds):
+        for batch_size in batch_sizes:
+            for backend in installed:
+                rows.append(run_worker(args, "ours", backend, batch_size))
+            if not args.no_references:
+                for name, needs in (("tf", "tensorflow"), ("torch", "torch")):
+                    if importlib.util.find_spec(needs):
+                        rows.append(run_worker(args, name, batch_size=batch_size))
+            for name in peer_names:
+                if importlib.util.find_spec(peers.NAMES[name]):
+                    rows.append(run_worker(args, f"peer_{name}", batch_size=batch_size))
+    rows = median_rounds([r for r in rows if r])
     ours = next((r for r in rows if r and r["kind"] == "ours"), None)
     for row in rows:
         if row and ours and "step_gflop" not in row:  # same architecture as ours
