@@ -117,15 +117,24 @@ def torch_only(choice):
     return pytest.mark.skipif(skip, reason="torch only")
 
 
-@pytest.mark.parametrize("choice", ["matmul", pytest.param("torch", marks=torch_only("torch"))])
-def test_transpose_forms_have_the_same_gradients(choice):
-    shape = (2, 5, 4, 3)
+@pytest.mark.parametrize(
+    ("choice", "shape"),
+    [
+        ("matmul", (2, 5, 4, 3)),
+        # torch: 40 input pixels, more than four per filter: torch's own transposed
+        # convolution; 6 pixels: the sub-pixel form with torch's `linear` products
+        pytest.param("torch", (2, 5, 4, 3), marks=torch_only("torch")),
+        pytest.param("torch", (1, 2, 3, 3), marks=torch_only("torch")),
+    ],
+    ids=["subpixel", "torch", "torch_few_pixels"],
+)
+def test_transpose_forms_have_the_same_gradients(choice, shape):
     reference, subpixel = twins(SubPixel, shape, 6, strides=2, padding="same")
     rng = np.random.default_rng(7)
     x = rng.normal(size=shape).astype("float32")
-    y = rng.normal(size=(2, 10, 8, 6)).astype("float32")
+    y = rng.normal(size=(shape[0], 2 * shape[1], 2 * shape[2], 6)).astype("float32")
     before = [to_numpy(w) for w in reference.weights]
-    with fast.use(choice):  # torch: 40 input pixels, more than 6 filters: torch's own
+    with fast.use(choice):
         updated = one_update(subpixel, x, y)
     with fast.use("keras"):
         expected = one_update(reference, x, y)
@@ -140,8 +149,10 @@ def test_transpose_forms_have_the_same_gradients(choice):
         ("matmul", 8, 5, 2),  # im2col
         ("matmul", 8, 1, 1),  # products first: stride 1, fewer filters than channels
         pytest.param("torch", 3, 5, 2, marks=torch_only("torch")),
+        # 24 output pixels, no more than the filters: im2col, in the torch forms
+        pytest.param("torch", 8, 24, 2, marks=torch_only("torch")),
     ],
-    ids=["im2col", "products_first", "torch"],
+    ids=["im2col", "products_first", "torch", "torch_few_pixels"],
 )
 def test_conv_forms_have_the_same_gradients(choice, channels, filters, strides):
     shape = (2, 8, 6, channels)

@@ -63,10 +63,10 @@ def device(tensor=None):
 
         return jax.default_backend()
     if backend == "torch":
-        if tensor is not None and hasattr(tensor, "device"):
-            return tensor.device.type
         import torch
 
+        if isinstance(tensor, torch.Tensor):  # a NumPy array's .device is the string "cpu"
+            return tensor.device.type
         return "cuda" if torch.cuda.is_available() else "cpu"
     import tensorflow as tf
 

@@ -56,8 +56,13 @@ class Conv2D(keras.layers.Conv2D):
     their offsets (`products_first_product`): a 33x33x16 product instead of a 30x30x8192
     patch matrix.
 
-    The `torch` form (torch on a CPU): torch's own convolution without Keras' per-call
-    layout copies (`torch_conv`).
+    The `torch` forms (torch on a CPU): where the batch's output has no more pixels than
+    the layer has filters (the encoder's deep layers, 16x16 inputs and smaller at 256
+    px), im2col as above, whose kernel gradient comes out in the kernel's own layout;
+    there torch's convolution spends its time copying a 512 x 512 x 4 x 4 kernel into
+    its layout and back (1x1 to 8x8 outputs: 17-27 ms a layer forward and backward
+    against 2-8 ms, batch 1 and 4, 2-core CPU). Elsewhere torch's own convolution
+    without Keras' per-call layout copies (`torch_conv`), 1.2-3.5x faster than im2col.
     """
 
     def forms_apply(self):
@@ -75,6 +80,12 @@ class Conv2D(keras.layers.Conv2D):
             if inputs.shape[-1] >= IM2COL_MIN_CHANNELS:
                 return self.matmul_product(inputs)
         if chosen == "torch":
+            (sh, sw), (n, height, width) = self.strides, inputs.shape[:3]
+            if (
+                n * height * width <= self.filters * sh * sw
+                and inputs.shape[-1] >= IM2COL_MIN_CHANNELS
+            ):
+                return self.matmul_product(inputs)
             return self.torch_product(inputs)
         return super().convolution_op(inputs, kernel)
 
@@ -159,11 +170,12 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     `call` is overridden and adds the bias and activation itself (`finish`).
 
     It computes the sub-pixel form in the `matmul` forms (JAX on a CPU). In the `torch`
-    forms (torch on a CPU) it computes it
-    where the input has no more pixels than the layer has filters, that is where
-    copying the kernel into torch's layout costs more than slicing the input (the
-    decoder's small, wide layers: 4x faster there on a CPU), and torch's own
-    transposed convolution on Keras' layouts elsewhere (`torch_conv`). It is always the
+    forms (torch on a CPU) it computes it where the batch holds no more than four pixels
+    per filter, that is where copying the kernel into torch's layout costs more than
+    slicing the products (the decoder's small, wide layers: 4-12x faster forward and
+    backward at 1x1 to 8x8 pixels, 1.1-1.4x at 16x16, batch 1 and 4, 2-core CPU), and
+    torch's own transposed convolution on Keras' layouts elsewhere (`torch_conv`: 1.1-2.3x
+    faster from 32x32 on). It is always the
     parent's computation for other kernel sizes, strides, dilations or `channels_first`.
     """
 
@@ -182,7 +194,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         if chosen == "matmul":
             return self.call_form(inputs, "subpixel")
         if chosen == "torch":
-            small = inputs.shape[0] * inputs.shape[1] * inputs.shape[2] <= self.filters
+            small = inputs.shape[0] * inputs.shape[1] * inputs.shape[2] <= 4 * self.filters
             return self.call_form(inputs, "subpixel" if small else "torch")
         return super().call(inputs)
 
@@ -200,7 +212,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         added is the product, with `filters` channels per tap.
         """
         height, width, filters = inputs.shape[1], inputs.shape[2], self.filters
-        products = ops.einsum("nhwi,ti->nhwt", inputs, ops.reshape(self.kernel, (16 * filters, -1)))
+        products = self.tap_products(inputs)
         # split (not slicing) so that the gradient is one concatenation, not 16 pads; each
         # plane padded after the split (padding the whole product first: 8% slower steps).
         planes = [
@@ -222,6 +234,16 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
             row = ops.stack(phases, axis=3)  # (n, h, w, px, o): columns interleave
             rows.append(ops.reshape(row, (-1, height, 2 * width, filters)))
         return ops.reshape(ops.stack(rows, axis=2), (-1, 2 * height, 2 * width, filters))
+
+    def tap_products(self, inputs):
+        """Every input pixel times each of the sixteen taps: (n, h, w, 16 * filters)."""
+        kernel = ops.reshape(self.kernel, (16 * self.filters, -1))
+        if fast.form(inputs) == "torch":
+            from pix2pix_k3.fast import torch_conv
+
+            inputs, kernel = ops.convert_to_tensor(inputs), ops.convert_to_tensor(kernel)
+            return torch_conv.tap_products(inputs, kernel)
+        return ops.einsum("nhwi,ti->nhwt", inputs, kernel)
 
     def torch_product(self, inputs):
         """torch's transposed convolution on Keras' layouts, without copying the images."""
