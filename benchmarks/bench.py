@@ -18,7 +18,8 @@ For the full model (U-Net-256 + 70x70 PatchGAN) at `--image-size` (256), it meas
   reports each measurement's median round;
 - FLOPs per step from the layer shapes (`flops.py`), achieved FLOP/s, and that as a
   fraction of a matmul peak measured on the same device by the same backend;
-- the data pipeline's pairs/s at 256 (decode or render, then jitter), one worker;
+- the data pipeline's pairs/s (`data_pipeline.py`'s pipelines: facades decoded every epoch
+  and from the decode-once cache at 256, the embedded set at 64), one worker;
 - which convolution forms ran (`pix2pix_k3.fast`; `PIX2PIX_K3_FORMS=keras|fast` before the
   command measures Keras' own or the fast forms instead of the default choice).
 
@@ -35,6 +36,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -200,7 +202,8 @@ PEER_KINDS = {"junyanz": "authors' PyTorch", "tf_tutorial": "TF tutorial"}
 
 
 def median_rounds(rows):
-    """One row per measurement: the round with the median median step."""
+    """One row per measurement: the round with the median median step (of an even number
+    of rounds, the faster middle one); `rounds` lists every round's median."""
     groups = {}
     for row in rows:
         key = (row["kind"], row["backend"], row["dtype_policy"], row["batch_size"])
@@ -215,18 +218,14 @@ def median_rounds(rows):
 
 
 def measure_data(args):
-    """Pairs/s of the data pipeline at 256, one worker, as `fit` reads it."""
-    from data_pipeline import pairs_per_second
+    """Pairs/s of the data pipelines `data_pipeline.py` measures, one worker, batch 1."""
+    from data_pipeline import datasets, pairs_per_second
 
-    from pix2pix_k3.data import PairDataset, SyntheticFacades
-
-    options = dict(batch_size=1, workers=1, max_queue_size=16)
     rows = []
-    if FACADES.is_dir():
-        dataset = PairDataset.from_folder(FACADES, direction="BtoA", **options)
-        rows.append({"data": "facades JPEG", "pairs_per_s": round(pairs_per_second(dataset), 1)})
-    embedded = SyntheticFacades(200, crop_size=256, **options)
-    rows.append({"data": "embedded", "pairs_per_s": round(pairs_per_second(embedded), 1)})
+    with tempfile.TemporaryDirectory() as cache_root:
+        for name, size, dataset in datasets(FACADES, 1, 1, pathlib.Path(cache_root)):
+            rate = pairs_per_second(dataset, epochs=2)
+            rows.append({"data": f"{name} {size} px", "pairs_per_s": round(rate, 1)})
     return {"kind": "data", "rows": rows}
 
 
@@ -292,7 +291,7 @@ def print_report(report):
     print("convolution forms that ran: " + "; ".join(forms))
     if data:
         print(
-            "data pipeline at 256, 1 worker: "
+            "data pipeline, 1 worker, batch 1: "
             + ", ".join(f"{d['data']} {d['pairs_per_s']:.0f} pairs/s" for d in data["rows"])
         )
 
