@@ -296,7 +296,28 @@ def print_report(report):
         )
 
 
-def main():
+def plan(args):
+    """(worker, KERAS_BACKEND, batch size) of each measurement, in the order they run."""
+    import peers
+
+    backends = (args.backends or os.environ.get("KERAS_BACKEND") or "jax").split(",")
+    installed = [b for b in backends if importlib.util.find_spec(b)]
+    peer_names = [] if args.no_peers else peers.available()
+    for _ in range(args.rounds):
+        for batch_size in (int(b) for b in args.batch_sizes.split(",")):
+            for backend in installed:
+                yield "ours", backend, batch_size
+            if not args.no_references:
+                for name, needs in (("tf", "tensorflow"), ("torch", "torch")):
+                    if importlib.util.find_spec(needs):
+                        yield name, needs, batch_size
+            for name in peer_names:
+                if importlib.util.find_spec(peers.NAMES[name]):
+                    # its framework's backend: the TF tutorial's tf.keras is Keras 3
+                    yield f"peer_{name}", peers.NAMES[name], batch_size
+
+
+def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default=None, help="comma-separated; default: the current")
     parser.add_argument("--batch-sizes", default="1,4", help="comma-separated (default 1,4)")
@@ -310,8 +331,11 @@ def main():
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("bench.json"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=1, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main():
+    args = parse_args()
     if args.worker:
         measure = {
             "ours": measure_ours,
@@ -324,24 +348,7 @@ def main():
         print(json.dumps(measure(args)))
         return
 
-    backends = (args.backends or os.environ.get("KERAS_BACKEND") or "jax").split(",")
-    installed = [b for b in backends if importlib.util.find_spec(b)]
-    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    import peers
-
-    peer_names = [] if args.no_peers else peers.available()
-    rows = []
-    for _ in range(args.rounds):
-        for batch_size in batch_sizes:
-            for backend in installed:
-                rows.append(run_worker(args, "ours", backend, batch_size))
-            if not args.no_references:
-                for name, needs in (("tf", "tensorflow"), ("torch", "torch")):
-                    if importlib.util.find_spec(needs):
-                        rows.append(run_worker(args, name, batch_size=batch_size))
-            for name in peer_names:
-                if importlib.util.find_spec(peers.NAMES[name]):
-                    rows.append(run_worker(args, f"peer_{name}", batch_size=batch_size))
+    rows = [run_worker(args, *measurement) for measurement in plan(args)]
     rows = median_rounds([r for r in rows if r])
     ours = next((r for r in rows if r and r["kind"] == "ours"), None)
     for row in rows:
