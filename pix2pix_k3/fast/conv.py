@@ -2,8 +2,10 @@
 
 Each class *is* Keras' layer (a subclass with the same variables, config and class name,
 so weight files and checkpoints move freely between the two) with other forms of the
-same product: matrix products for JAX on a CPU, torch's own convolutions on Keras'
-layouts for torch on a CPU (`torch_conv`), Keras' own computation everywhere else and
+same product: matrix products for JAX on a CPU; for torch on a CPU, torch's own
+convolutions on Keras' layouts (`torch_conv`) and, on layers of few pixels, matrix
+products again (their kernel gradients need no layout copy); Keras' own computation
+everywhere else and
 always for dilations, groups or `channels_first`. `call_form(inputs, name)` computes a
 named form whatever the device, for the tests that hold each equal to Keras'.
 """
