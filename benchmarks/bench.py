@@ -27,6 +27,7 @@ Each measurement runs in its own process, so that peak RSS is its own.
 """
 
 import argparse
+import functools
 import importlib.metadata
 import importlib.util
 import json
@@ -155,25 +156,33 @@ def measure_ours(args):
     }
 
 
-def measure_reference(args, name):
-    """A plain-framework reference step, in this process (FLOPs are filled in later)."""
-    module = __import__(f"reference_{name}")
-    step, counts = module.make_step(args.image_size, args.batch_size)
+def measure_step(args, step, counts, kind, backend, step_form):
+    """The row of a step written without this library (FLOPs are filled in later)."""
     times = []
     for _ in range(args.warmup + args.steps):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
     return {
-        "kind": f"plain {'TensorFlow' if name == 'tf' else 'PyTorch'}",
-        "backend": "tensorflow" if name == "tf" else "torch",
+        "kind": kind,
+        "backend": backend,
         "dtype_policy": "float32",
         "batch_size": args.batch_size,
         "parameters": counts,
         **timings(times, args.warmup, args.batch_size),
-        "step_form": "tutorial" if name == "tf" else "alternating",
+        "step_form": step_form,
         "peak_rss_gb": peak_rss_gb(),
     }
+
+
+def measure_reference(args, name):
+    """A plain-framework reference step, in this process."""
+    module = __import__(f"reference_{name}")
+    step, counts = module.make_step(args.image_size, args.batch_size)
+    tf = name == "tf"
+    kind = f"plain {'TensorFlow' if tf else 'PyTorch'}"
+    backend, form = ("tensorflow", "tutorial") if tf else ("torch", "alternating")
+    return measure_step(args, step, counts, kind, backend, form)
 
 
 def measure_peer(args, name):
@@ -181,21 +190,8 @@ def measure_peer(args, name):
     import peers
 
     step, counts = peers.make_step(name, args.batch_size)
-    times = []
-    for _ in range(args.warmup + args.steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return {
-        "kind": PEER_KINDS[name],
-        "backend": peers.NAMES[name],
-        "dtype_policy": "float32",
-        "batch_size": args.batch_size,
-        "parameters": counts,
-        **timings(times, args.warmup, args.batch_size),
-        "step_form": "tutorial" if name == "tf_tutorial" else "alternating",
-        "peak_rss_gb": peak_rss_gb(),
-    }
+    form = "tutorial" if name == "tf_tutorial" else "alternating"
+    return measure_step(args, step, counts, PEER_KINDS[name], peers.NAMES[name], form)
 
 
 PEER_KINDS = {"junyanz": "authors' PyTorch", "tf_tutorial": "TF tutorial"}
@@ -342,8 +338,7 @@ def main():
             "tf": lambda a: measure_reference(a, "tf"),
             "torch": lambda a: measure_reference(a, "torch"),
             "data": measure_data,
-            "peer_junyanz": lambda a: measure_peer(a, "junyanz"),
-            "peer_tf_tutorial": lambda a: measure_peer(a, "tf_tutorial"),
+            **{f"peer_{name}": functools.partial(measure_peer, name=name) for name in PEER_KINDS},
         }[args.worker]
         print(json.dumps(measure(args)))
         return

@@ -12,7 +12,8 @@ from helpers import once
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import peers  # noqa: E402  (benchmarks/ is no package)
+import bench  # noqa: E402  (benchmarks/ is no package)
+import peers  # noqa: E402
 
 pytestmark = once
 
@@ -42,20 +43,12 @@ def test_a_peer_step_runs_from_its_own_code(name):
     if name not in peers.available():
         pytest.skip(f"the peers' code is not here ({peers.PEERS} is absent)")
     row = worker(f"peer_{name}", "--warmup=0", "--steps=1", backend=peers.NAMES[name])
-    assert row["kind"] == bench_kinds()[name] and row["median_step_s"] > 0
+    assert row["kind"] == bench.PEER_KINDS[name] and row["median_step_s"] > 0
     # the paper's networks: U-Net-256 (54,413,955 parameters) and the 70x70 PatchGAN
     assert sum(row["parameters"]) > 50_000_000
 
 
-def bench_kinds():
-    import bench
-
-    return bench.PEER_KINDS
-
-
 def test_each_measurement_runs_under_its_own_framework(monkeypatch):
-    import bench
-
     monkeypatch.setenv("KERAS_BACKEND", "torch")  # the user's, not the TF tutorial's
     monkeypatch.setattr(peers, "available", lambda: list(peers.NAMES))
     monkeypatch.setattr(sys, "argv", ["bench.py", "--backends", "torch", "--rounds", "2"])
