@@ -12,9 +12,12 @@ networks read like the appendix: `Ck(64)`, `Ck(128)`, ... `CDk(512)`.
 
 import keras
 
-# The paper's convolutions are Keras' Conv2D and Conv2DTranspose; these are those layers,
-# computed in a faster form where one was measured faster (pix2pix_k3.fast says where).
+# The paper's convolutions, BatchNorm and activations are Keras' layers of those names;
+# these are those layers, computed in a faster form where one was measured faster
+# (pix2pix_k3.fast says where).
+from pix2pix_k3.fast.activation import LeakyReLU
 from pix2pix_k3.fast.conv import PACKAGE, Conv2D, Conv2DTranspose
+from pix2pix_k3.fast.norm import BatchNormalization
 from pix2pix_k3.paper import DROPOUT, KERNEL_SIZE, LEAKY_SLOPE, NORMS, STRIDE, WEIGHT_STDDEV
 
 LAYER_NORMS = (*NORMS, "none")  # "none": the layers the appendix leaves unnormalised
@@ -48,7 +51,7 @@ def make_norm(norm, name, dtype=None):
     check_choice("norm", norm, LAYER_NORMS)
     if norm == "batch":
         # momentum 0.9 is PyTorch's default 0.1 in Keras' convention; epsilon as PyTorch.
-        return keras.layers.BatchNormalization(
+        return BatchNormalization(
             momentum=0.9, epsilon=1e-5, gamma_initializer=gamma_init(), name=name, dtype=dtype
         )
     if norm == "instance":
@@ -62,7 +65,7 @@ def make_activation(activation, name, dtype=None):
     """LeakyReLU(0.2), ReLU, or None; the slope is explicit because Keras' default is 0.3."""
     check_choice("activation", activation, ACTIVATIONS)
     if activation == "leaky_relu":
-        return keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=name, dtype=dtype)
+        return LeakyReLU(negative_slope=LEAKY_SLOPE, name=name, dtype=dtype)
     if activation == "relu":
         return keras.layers.ReLU(name=name, dtype=dtype)
     return None

@@ -11,6 +11,10 @@ them equal), and runs only on the backend and device where a benchmark showed it
   TPU, nothing was measured faster than the framework's own convolutions (cuDNN and
   XLA's GPU kernels are very likely faster, and im2col's patch matrix holds 16 times an
   activation), so there they are Keras' layers' own.
+- `norm` and `activation`: Keras' `BatchNormalization` normalizing with torch's
+  `batch_norm` in training, and Keras' `LeakyReLU` keeping its output rather than its
+  input for the gradient, on torch on a CPU: the same step keeps less memory for the
+  backward pass (docs/benchmarks.md: peak RSS at batch 4, torch-only install).
 - `adam`: Keras' Adam applied by torch's fused kernel, on torch on a CPU.
 
 `PIX2PIX_K3_FORMS` chooses, and `use(...)` within a process (tests and benchmarks):
