@@ -59,3 +59,28 @@ def test_each_measurement_runs_under_its_own_framework(monkeypatch):
     assert backends["peer_junyanz"] == backends["torch"] == backends["ours"] == "torch"
     # every measurement at each of the default batch sizes (1, 4), repeated by --rounds
     assert len(measurements) == 2 * 2 * len(backends)
+
+
+def profile(worker, *options):
+    """One `profile_step.py --worker` row (our step or the authors'), on torch."""
+    done = subprocess.run(
+        [sys.executable, "benchmarks/profile_step.py", "--worker", worker, *options],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "KERAS_BACKEND": "torch"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("worker", ["ours", "authors"])
+def test_the_profile_splits_a_step_into_multiplies_and_the_rest(worker):
+    if worker == "authors" and "junyanz" not in peers.available():
+        pytest.skip(f"the authors' code is not here ({peers.PEERS} is absent)")
+    size = "64" if worker == "ours" else "256"  # the authors' unet_256 takes 256 only
+    row = profile(worker, f"--image-size={size}", "--warmup=1", "--steps=1", "--top=3")
+    import profile_step
+
+    multiplies = [name for name, _ in row["multiply"]["top"]]
+    assert multiplies and set(multiplies) <= profile_step.MULTIPLY_OPS
+    assert not set(name for name, _ in row["rest"]["top"]) & profile_step.MULTIPLY_OPS
+    assert row["multiply"]["ms"] > 0 and row["rest"]["ms"] > 0 and row["peak_rss_gb"] > 0.1
