@@ -34,11 +34,12 @@ class BatchNormalization(keras.layers.BatchNormalization):
             and mask is None
             and not self.renorm
             and self.axis in (-1, len(inputs.shape) - 1)
+            and None not in inputs.shape  # a traced batch (TensorFlow) is Keras' alone
             and math.prod(inputs.shape[:-1]) > 1  # torch refuses one value per channel
         )
 
     def call(self, inputs, training=None, mask=None):
-        if self.forms_apply(inputs, training, mask) and fast.form(inputs) == "torch":
+        if fast.form(inputs) == "torch" and self.forms_apply(inputs, training, mask):
             return self.torch_call(inputs)
         return super().call(inputs, training=training, mask=mask)
 
