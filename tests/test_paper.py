@@ -84,8 +84,7 @@ def test_no_other_module_spells_a_number_only_the_paper_states():
 
 PAPER_MODULES = ("blocks", "generator", "discriminator", "losses", "model")
 # What each paper module may import of pix2pix_k3 beyond the paper modules and `paper`:
-# blocks its one fast-convolution import, model the step dispatch (its train_step).
-# blocks builds its blocks from Keras' layers as pix2pix_k3.fast subclasses them
+# blocks the fast package's subclasses of Keras' layers, model the step dispatch.
 FAST_LAYERS = {f"pix2pix_k3.fast.{name}" for name in ("conv", "norm", "activation")}
 ALSO_ALLOWED = {"blocks": FAST_LAYERS, "model": {"pix2pix_k3.steps"}}
 BACKEND_WORDS = {"jax", "jaxlib", "tensorflow", "tf", "torch", "cpu", "gpu", "cuda", "tpu"}

@@ -1,7 +1,8 @@
 """Speed paths, apart from the paper's code: the same computations in faster forms.
 
 Each form computes exactly what Keras' own layer or optimizer computes (the tests hold
-them equal), and runs only on the backend and device where a benchmark showed it faster:
+them equal), and runs only on the backend and device where a benchmark showed it faster
+(or, for `norm` and `activation`, leaner):
 
 - `conv`: Keras' `Conv2D` and `Conv2DTranspose` as matrix products (im2col, products
   first, sub-pixel) on JAX on a CPU, and on torch on a CPU as torch's own convolutions

@@ -34,7 +34,6 @@ class BatchNormalization(keras.layers.BatchNormalization):
             and mask is None
             and not self.renorm
             and self.axis in (-1, len(inputs.shape) - 1)
-            and None not in inputs.shape  # a traced batch (TensorFlow) is Keras' alone
             and math.prod(inputs.shape[:-1]) > 1  # torch refuses one value per channel
         )
 
@@ -44,28 +43,15 @@ class BatchNormalization(keras.layers.BatchNormalization):
         return super().call(inputs, training=training, mask=mask)
 
     def torch_call(self, inputs):
-        """Normalize by the batch's statistics with torch's kernel; update Keras' averages.
+        """Normalize by the batch's statistics with torch's kernel; update Keras' averages."""
+        from pix2pix_k3.fast import torch_norm
 
-        torch's kernel also returns the batch's mean and (unbiased) variance when given
-        buffers with momentum 1; Keras' averages take the biased variance.
-        """
-        import torch
-        import torch.nn.functional as F
-
-        x = keras.ops.convert_to_tensor(inputs).float()  # statistics in float32, as Keras
-        count = math.prod(x.shape[:-1])
-        mean, variance = (torch.zeros(x.shape[-1], device=x.device) for _ in range(2))
-        outputs = F.batch_norm(
-            x.movedim(-1, 1),  # a view: the same memory in torch's channels_last layout
-            mean,
-            variance,
+        outputs, mean, variance = torch_norm.batch_norm_channels_last(
+            keras.ops.convert_to_tensor(inputs).float(),  # statistics in float32, as Keras
             self.gamma.value if self.scale else None,
             self.beta.value if self.center else None,
-            training=True,
-            momentum=1.0,
-            eps=self.epsilon,
-        ).movedim(1, -1)
-        variance = variance * ((count - 1) / count)
+            self.epsilon,
+        )
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
         self.moving_variance.assign(
             self.moving_variance * self.momentum + variance * (1 - self.momentum)
