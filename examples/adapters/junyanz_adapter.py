@@ -12,7 +12,9 @@ lambda_L1 100, lr 2e-4, beta1 0.5, load_size 286, crop_size 256). `Junyanz.with_
 makes the adapter of another configuration, e.g. `norm="instance"`.
 
 Training is the repository's own `Pix2PixModel.optimize_parameters`, watched with a
-forward hook on `netD`; the losses are the model's own `loss_D` and `loss_G`.
+forward hook on `netD`; the losses are the model's own `loss_D` and `loss_G`. No layer
+list is written here: the suite derives it from the modules `define_G` and `define_D`
+build, as they run (pre-activation blocks and nested UnetSkipConnectionBlocks included).
 """
 
 import importlib
@@ -59,50 +61,11 @@ def to_numpy(tensor):
     return tensor.detach().cpu().numpy().transpose(0, 2, 3, 1)
 
 
-def norm_of(module):
-    if isinstance(module, torch.nn.BatchNorm2d):
-        return "batch"
-    return "instance" if isinstance(module, torch.nn.InstanceNorm2d) else None
-
-
-def activation_slope(module):
-    if isinstance(module, torch.nn.LeakyReLU):
-        return float(module.negative_slope)
-    return 0.0 if isinstance(module, torch.nn.ReLU) else None
-
-
-def unet_blocks(generator):
-    """The nested UnetSkipConnectionBlocks, outermost first."""
-    block, found = generator.model, []
-    while block is not None:
-        found.append(block)
-        inner = [m for m in block.model if isinstance(m, J.UnetSkipConnectionBlock)]
-        block = inner[0] if inner else None
-    return found
-
-
-def describe(modules, part, conv_type):
-    """One block dict from the modules that follow a convolution up to the next one."""
-    layer = {"part": part, "norm": "none", "dropout": 0.0, "slope": None}
-    if part == "decoder":
-        layer["upsampling"] = "transposed" if conv_type is torch.nn.ConvTranspose2d else "resize"
-    for module in modules:
-        if norm_of(module):
-            layer["norm"] = norm_of(module)
-        elif isinstance(module, torch.nn.Dropout):
-            layer["dropout"] = float(module.p)
-        elif activation_slope(module) is not None and layer["slope"] is None:
-            layer["slope"] = activation_slope(module)
-    return layer
-
-
 class Junyanz:
     name = "junyanz/pytorch-CycleGAN-and-pix2pix"
     capabilities = {
         "generator",
-        "generator_layers",
         "discriminator",
-        "discriminator_layers",
         "data",
         "training",
         "recording",
@@ -140,29 +103,6 @@ class Junyanz:
         with torch.no_grad():
             return to_numpy(generator(to_torch(images)))
 
-    def generator_layers(self, generator):
-        blocks = unet_blocks(generator)
-        encoder, decoder = [], []
-        for depth, block in enumerate(blocks):
-            modules = list(block.model)
-            down = modules.index(next(m for m in modules if isinstance(m, torch.nn.Conv2d)))
-            up = modules.index(next(m for m in modules if isinstance(m, torch.nn.ConvTranspose2d)))
-            inner = blocks[depth + 1] if depth + 1 < len(blocks) else None
-            # After this convolution: its norm, then the inner block's first module (its
-            # LeakyReLU); innermost, the ReLU that opens the way back up.
-            after = modules[down + 1 : up]
-            if inner is not None:
-                after = [*modules[down + 1 : modules.index(inner)], inner.model[0]]
-            encoder.append(
-                {**describe(after, "encoder", None), "filters": modules[down].out_channels}
-            )
-            if depth > 0:  # the outermost block's transposed convolution is the output layer
-                outer = blocks[depth - 1].model
-                relu = [m for m in outer if isinstance(m, torch.nn.ReLU)][:1]
-                layer = describe([*modules[up + 1 :], *relu], "decoder", type(modules[up]))
-                decoder.insert(0, {**layer, "filters": modules[up].out_channels})
-        return encoder + decoder
-
     def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
         o = self.opt
         net = "pixel" if receptive_field == 1 else "n_layers"
@@ -174,16 +114,6 @@ class Junyanz:
         discriminator.train(training)
         with torch.no_grad():
             return to_numpy(discriminator(torch.cat([to_torch(inputs), to_torch(images)], 1)))
-
-    def discriminator_layers(self, discriminator):
-        modules = list(getattr(discriminator, "model", None) or discriminator.net)
-        convs = [i for i, m in enumerate(modules) if isinstance(m, torch.nn.Conv2d)]
-        layers = []
-        for start, end in zip(convs[:-1], convs[1:], strict=True):
-            layer = describe(modules[start + 1 : end], "encoder", None)
-            layers.append({"filters": modules[start].out_channels, "norm": layer["norm"],
-                           "slope": layer["slope"]})  # fmt: skip
-        return layers
 
     def load_pair(self, path, seed, direction):
         random.seed(seed)  # get_params draws the crop and the flip from Python's random

@@ -5,13 +5,14 @@
 It runs on whichever Keras backend is selected (KERAS_BACKEND), and it is the worked
 example of an adapter for a Keras 3 implementation: the train step is pix2pix_k3's own
 (`train_on_batch`), recorded by wrapping the three methods every backend's step calls
-(`discriminator_inputs`, `discriminator_terms`, `generator_terms`).
+(`discriminator_inputs`, `discriminator_terms`, `generator_terms`). It declares no layer
+lists: the suite derives them from the Keras models it builds.
 """
 
 import keras
 import numpy as np
 
-from pix2pix_k3 import Ck, build_pix2pix, patchgan_discriminator, unet_generator
+from pix2pix_k3 import build_pix2pix, patchgan_discriminator, unet_generator
 from pix2pix_k3.data.dataset import PairDataset
 from pix2pix_k3.losses import discriminator_loss, generator_loss
 
@@ -20,26 +21,11 @@ def numpy(tensor):
     return keras.ops.convert_to_numpy(tensor)
 
 
-def describe(layer):
-    """A Ck block as the protocol's layer dict, read from its sublayers."""
-    activation = layer.activation_layer
-    return {
-        "part": "decoder" if layer.transpose else "encoder",
-        "filters": layer.filters,
-        "norm": layer.norm,
-        "dropout": layer.dropout_layer.rate if layer.dropout_layer else 0.0,
-        "slope": None if activation is None else float(getattr(activation, "negative_slope", 0)),
-        "upsampling": "transposed",
-    }
-
-
 class Pix2PixK3:
     name = "pix2pix_k3"
     capabilities = {
         "generator",
-        "generator_layers",
         "discriminator",
-        "discriminator_layers",
         "data",
         "losses",
         "training",
@@ -58,19 +44,12 @@ class Pix2PixK3:
     def run_generator(self, generator, images, training):
         return numpy(generator(keras.ops.convert_to_tensor(images), training=training))
 
-    def generator_layers(self, generator):
-        return [describe(layer) for layer in generator.layers if isinstance(layer, Ck)]
-
     def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
         return patchgan_discriminator(receptive_field, in_channels, out_channels)
 
     def run_discriminator(self, discriminator, inputs, images, training=False):
         pair = [keras.ops.convert_to_tensor(inputs), keras.ops.convert_to_tensor(images)]
         return numpy(discriminator(pair, training=training))
-
-    def discriminator_layers(self, discriminator):
-        blocks = [layer for layer in discriminator.layers if isinstance(layer, Ck)]
-        return [describe(layer) for layer in blocks if layer.filters > 1]
 
     def load_pair(self, path, seed, direction):
         return PairDataset([(path,)], direction=direction, seed=seed).pair(0)

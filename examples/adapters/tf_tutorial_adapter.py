@@ -9,7 +9,8 @@ pipeline, the networks, the losses and `train_step`, with the objects `train_ste
 as globals left for the caller to set. This adapter imports that file unmodified; it only
 builds the networks, sets those globals, and watches `train_step` run.
 
-The tutorial builds its networks for 256x256 only, reads A|B files with the right half
+The suite derives the layer lists from the tutorial's Keras models itself. The tutorial
+builds its networks for 256x256 only, reads A|B files with the right half
 as the input (BtoA, as for facades), and logs with `tf.summary` (needs `tensorboard`).
 """
 
@@ -38,43 +39,11 @@ def tutorial():
 T = tutorial()
 
 
-def flat_layers(model):
-    """Every layer of a model, nested Sequential blocks expanded, in call order."""
-    for layer in model.layers:
-        if isinstance(layer, tf.keras.Sequential):
-            yield from flat_layers(layer)
-        else:
-            yield layer
-
-
-def blocks(model):
-    """The protocol's layer dicts: one per convolution, with the layers that follow it
-    up to the next convolution; the last (output) convolution is left out."""
-    found = []
-    for layer in flat_layers(model):
-        if isinstance(layer, (tf.keras.layers.Conv2D, tf.keras.layers.Conv2DTranspose)):
-            transposed = isinstance(layer, tf.keras.layers.Conv2DTranspose)
-            found.append(
-                {"part": "decoder" if transposed else "encoder", "filters": layer.filters,
-                 "norm": "none", "dropout": 0.0, "slope": None,
-                 "upsampling": "transposed" if transposed else None}
-            )  # fmt: skip
-        elif found and isinstance(layer, tf.keras.layers.BatchNormalization):
-            found[-1]["norm"] = "batch"
-        elif found and isinstance(layer, tf.keras.layers.Dropout):
-            found[-1]["dropout"] = float(layer.rate)
-        elif found and isinstance(layer, (tf.keras.layers.LeakyReLU, tf.keras.layers.ReLU)):
-            found[-1]["slope"] = float(getattr(layer, "negative_slope", 0.0))
-    return found[:-1]
-
-
 class TFTutorial:
     name = "TensorFlow tutorial (pix2pix.ipynb)"
     capabilities = {
         "generator",
-        "generator_layers",
         "discriminator",
-        "discriminator_layers",
         "data",
         "losses",
         "training",
@@ -92,20 +61,12 @@ class TFTutorial:
     def run_generator(self, generator, images, training):
         return generator(np.asarray(images, "float32"), training=training).numpy()
 
-    def generator_layers(self, generator):
-        return blocks(generator)
-
     def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
         return T.Discriminator()
 
     def run_discriminator(self, discriminator, inputs, images, training=False):
         pair = [np.asarray(inputs, "float32"), np.asarray(images, "float32")]
         return discriminator(pair, training=training).numpy()
-
-    def discriminator_layers(self, discriminator):
-        return [
-            {k: layer[k] for k in ("filters", "norm", "slope")} for layer in blocks(discriminator)
-        ]
 
     def load_pair(self, path, seed, direction):
         # random_jitter is a tf.function drawing from TensorFlow's global random state;

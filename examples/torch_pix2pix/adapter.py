@@ -3,7 +3,8 @@
     python -m pix2pix_spec --impl examples/torch_pix2pix/adapter.py:TorchPix2Pix
 
 Everything crosses as NumPy: NHWC float32 in [-1, 1] one way, NCHW tensors the other.
-The train step is the example's own `Pix2Pix.step`, watched with forward hooks.
+The train step is the example's own `Pix2Pix.step`, watched with forward hooks. The layer
+lists are not written here: the suite derives them from the modules as they run.
 """
 
 import pathlib
@@ -26,33 +27,11 @@ def to_numpy(tensor):
     return tensor.detach().numpy().transpose(0, 2, 3, 1)
 
 
-def block_dict(block, part):
-    """One Sequential block of the example as the protocol's layer dict."""
-    conv = block[0]
-    dropout = [m.p for m in block if isinstance(m, torch.nn.Dropout)]
-    leaky = [m.negative_slope for m in block if isinstance(m, torch.nn.LeakyReLU)]
-    relu = any(isinstance(m, torch.nn.ReLU) for m in block)
-    layer = {
-        "part": part,
-        "filters": conv.out_channels,
-        "norm": "batch" if any(isinstance(m, torch.nn.BatchNorm2d) for m in block) else "none",
-        "dropout": dropout[0] if dropout else 0.0,
-        "slope": leaky[0] if leaky else (0.0 if relu else None),
-    }
-    if part == "decoder":
-        layer["upsampling"] = (
-            "transposed" if isinstance(conv, torch.nn.ConvTranspose2d) else "resize"
-        )
-    return layer
-
-
 class TorchPix2Pix:
     name = "examples/torch_pix2pix"
     capabilities = {
         "generator",
-        "generator_layers",
         "discriminator",
-        "discriminator_layers",
         "data",
         "losses",
         "training",
@@ -72,11 +51,6 @@ class TorchPix2Pix:
         with torch.no_grad():
             return to_numpy(generator(to_torch(images)))
 
-    def generator_layers(self, generator):
-        return [block_dict(b, "encoder") for b in generator.downs] + [
-            block_dict(b, "decoder") for b in generator.ups
-        ]
-
     def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
         return pix2pix.PatchGAN(receptive_field, in_channels, out_channels)
 
@@ -84,14 +58,6 @@ class TorchPix2Pix:
         discriminator.train(training)
         with torch.no_grad():
             return to_numpy(discriminator(to_torch(inputs), to_torch(images)))
-
-    def discriminator_layers(self, discriminator):
-        modules = list(discriminator.net)
-        convs = [i for i, m in enumerate(modules) if isinstance(m, torch.nn.Conv2d)]
-        return [
-            {k: v for k, v in block_dict(modules[start:end], "encoder").items() if k != "part"}
-            for start, end in zip(convs[:-1], convs[1:], strict=True)
-        ]
 
     def load_pair(self, path, seed, direction):
         return pix2pix.load_pair(path, seed, direction)

@@ -52,6 +52,14 @@ def pytest_addoption(parser):
         default=None,
         help="run only these requirements: IDs separated by commas, e.g. --only DIS-2,OBJ-4",
     )
+    group.addoption(
+        "--seed",
+        type=int,
+        default=0,
+        help="the seed set before each requirement: NumPy's, Python's and those of the "
+        "frameworks already imported (torch, TensorFlow, Keras), and the adapter's seed() "
+        "if it has one (default 0); a verdict must not depend on it",
+    )
     group.addoption("--report-json", default=None, help="write the requirement table as JSON")
     group.addoption("--report-md", default=None, help="write the requirement table as Markdown")
 
@@ -142,6 +150,7 @@ def impl(request):
             PLUGIN_STATE["adapter"] = load(spec)
         except AdapterError as error:
             pytest.exit(f"adapter error: {error}", returncode=4)
+        seed_everything(request.config.getoption("seed"), PLUGIN_STATE["adapter"])
     return PLUGIN_STATE["adapter"]
 
 
@@ -155,6 +164,36 @@ def requires(impl):
             pytest.skip(f"{impl.name} does not declare {', '.join(missing)}")
 
     return check
+
+
+def seed_everything(seed, impl=None):
+    """Seed every random generator the suite can reach without importing a framework:
+    NumPy's and Python's, torch's, TensorFlow's and Keras' where they are imported, and
+    the adapter's own `seed(value)` where it has one."""
+    import random
+    import sys
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+    if "tensorflow" in sys.modules and hasattr(sys.modules["tensorflow"], "random"):
+        sys.modules["tensorflow"].random.set_seed(seed)
+    if "keras" in sys.modules and hasattr(sys.modules["keras"], "utils"):
+        sys.modules["keras"].utils.set_random_seed(seed)
+    if impl is not None and callable(getattr(impl, "seed", None)):
+        impl.seed(seed)
+
+
+@pytest.fixture(autouse=True)
+def _seeded(request):
+    """Each requirement test starts from the --seed, whatever ran before it."""
+    if requirement_of(request.node) is not None and request.config.getoption("impl"):
+        impl = PLUGIN_STATE["adapter"]
+        seed_everything(request.config.getoption("seed"), impl)
+    yield
 
 
 @pytest.fixture
@@ -252,6 +291,7 @@ def report_header(config):
         "requirements_version": REQUIREMENTS_VERSION,
         "requirements_total": len(REQUIREMENTS),
         "impl": config.getoption("impl"),
+        "seed": config.getoption("seed"),
         "name": getattr(adapter, "name", None),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - PLUGIN_STATE["start"], 1),

@@ -16,9 +16,18 @@ Conventions, everywhere:
 - anything returned may be a NumPy array, a framework tensor already on the CPU, or a
   Python float.
 
-Declarations, not behaviour, are what the suite cannot measure from outside: the layer
-lists (`generator_layers`, `discriminator_layers`) and `discriminator_norm`. Where a probe
-exists, a declaration is still checked against it.
+Layer lists are not declared: the suite derives them from the networks your adapter
+builds, by running one batch through `run_generator` / `run_discriminator` and reading
+what executes (`pix2pix_spec.introspect`: Keras 3 on any backend, tf.keras, torch). Only
+for a network it cannot read (another framework, or an operation it refuses to guess
+about) do `generator_layers` / `discriminator_layers` declare them by hand; the report
+then marks every requirement graded from them "declared, not derived", and where both
+exist a declaration the network contradicts FAILs. What remains declared is
+`discriminator_norm` and `discriminator_outputs`, each checked against a probe.
+
+Seeds: before each requirement the suite seeds NumPy, Python, and torch, TensorFlow and
+Keras where they are imported (`--seed`, default 0), and calls the adapter's optional
+`seed(value)`, for generators it cannot reach. A verdict must not depend on the seed.
 """
 
 import importlib
@@ -31,7 +40,7 @@ from numpy.typing import ArrayLike
 
 CAPABILITIES = {
     "generator": ("image_sizes", "generator", "run_generator"),
-    "generator_layers": ("generator", "generator_layers"),
+    "generator_layers": ("generator", "generator_layers"),  # by hand: see generator_layers
     "discriminator": ("receptive_fields", "discriminator", "run_discriminator"),
     "discriminator_layers": ("discriminator", "discriminator_layers"),
     "data": ("directions", "load_pair"),
@@ -129,10 +138,12 @@ class Adapter:
         """G(images) in training mode (True) or inference mode (False)."""
         raise NotImplementedError
 
-    # -- "generator_layers" ------------------------------------------------------------
+    # -- "generator_layers": only for a network the suite cannot read -------------------
     def generator_layers(self, generator: Any) -> list[Layer]:
-        """The encoder's and decoder's convolution blocks, input to output, without the
-        final output convolution, each a dict:
+        """By hand, for a generator `pix2pix_spec.introspect` cannot read (the suite derives
+        the layers of Keras 3, tf.keras and torch networks itself, and prefers them): the
+        encoder's and decoder's convolution blocks, input to output, without the final
+        output convolution, each a dict:
 
             {"part": "encoder" | "decoder",
              "filters": int,                       # the convolution's output channels
@@ -159,9 +170,10 @@ class Adapter:
         """D's outputs on the pairs (inputs[i], images[i]): the condition x first."""
         raise NotImplementedError
 
-    # -- "discriminator_layers" --------------------------------------------------------
+    # -- "discriminator_layers": only for a network the suite cannot read --------------
     def discriminator_layers(self, discriminator: Any) -> list[Layer]:
-        """D's convolution blocks before its one-channel output convolution, each a dict
+        """By hand, as `generator_layers`: D's convolution blocks before its one-channel
+        output convolution, each a dict
         {"filters": int, "norm": "batch" | "instance" | "none", "slope": float | None}."""
         raise NotImplementedError
 
@@ -182,6 +194,11 @@ class Adapter:
     ) -> float:
         """G's total loss from D's outputs on generated pairs, G(x) and y."""
         raise NotImplementedError
+
+    # -- optional -----------------------------------------------------------------------
+    def seed(self, value: int) -> None:
+        """Seed the random generators the suite cannot reach (called before each
+        requirement with --seed); networks built afterwards must follow it."""
 
     # -- "training" and "recording" ----------------------------------------------------
     def trainer(self, image_size: int) -> Trainer:

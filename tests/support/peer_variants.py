@@ -10,3 +10,9 @@ from junyanz_adapter import Junyanz  # noqa: E402
 
 JunyanzInstance = Junyanz.with_options(norm="instance")  # the authors' --norm instance
 JunyanzLSGAN = Junyanz.with_options(gan_mode="lsgan")  # the authors' --gan_mode lsgan
+
+
+class JunyanzInstance70(JunyanzInstance):
+    """--norm instance, offering the 70x70 PatchGAN only (no 1x1 one)."""
+
+    receptive_fields = (70,)

@@ -2,10 +2,10 @@
 
 `test_spec_mutants.py` runs the specification suite against each of them and checks that
 the expected requirement fails: proof that the suite has teeth. Every deviation met in
-real code belongs here. Where the deviation is a property of a network or of the
-training code, the mutant really has it (a network built or changed that way, a step
-written that way) and the adapter describes it truthfully; only GEN-9 and the encoder's
-dropout, which pix2pix_k3 cannot build, are planted in the layer description.
+real code belongs here. Every mutant really has its deviation (a network built or
+changed that way, a step written that way): the suite derives the layer lists from the
+networks, so a description could not plant one. `DeclaredTransposed` is the one that
+declares by hand, and what it declares contradicts its network.
 """
 
 import pathlib
@@ -18,7 +18,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "examples" 
 
 from pix2pix_k3_adapter import Pix2PixK3, Trainer, numpy  # noqa: E402
 
-from pix2pix_k3 import build_pix2pix, patchgan_discriminator, unet_generator  # noqa: E402
+from pix2pix_k3 import Ck, build_pix2pix, patchgan_discriminator, unet_generator  # noqa: E402
 from pix2pix_k3.data.dataset import PairDataset  # noqa: E402
 from pix2pix_k3.data.images import read_pair, to_model_range  # noqa: E402
 from pix2pix_k3.data.jitter import apply_draw, jitter_draw  # noqa: E402
@@ -104,29 +104,95 @@ class NoDropout(Pix2PixK3):
         return unet_generator(image_size, in_channels, out_channels, dropout=0.0)
 
 
+def changed_blocks(model, change):
+    """A clone of `model` in which every Ck block is replaced by `change(block)`."""
+
+    def clone(layer):
+        if isinstance(layer, Ck):
+            return change(layer)
+        return layer.__class__.from_config(layer.get_config())
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def rebuilt(block, **changes):
+    """A fresh Ck like `block`, with some of its settings changed."""
+    return block.__class__.from_config({**block.get_config(), **changes})
+
+
+def changed_where(prefix, **changes):
+    """change(block) for `changed_blocks`: the blocks named `prefix...` get `changes`."""
+    return lambda block: rebuilt(block, **(changes if block.name.startswith(prefix) else {}))
+
+
 class InnermostBatchNorm(Pix2PixK3):
     """BatchNorm on the 1x1 bottleneck (the paper's v1/v2 appendix, fixed in its errata)."""
 
     def generator(self, image_size, in_channels=3, out_channels=3):
         generator = unet_generator(image_size, in_channels, out_channels)
         innermost = [layer for layer in generator.layers if layer.name.startswith("encoder")][-1]
-
-        def with_batchnorm(layer):
-            config = layer.get_config()
-            if layer is innermost:
-                config.update(norm="batch", use_bias=False)
-            return layer.__class__.from_config(config)
-
-        return keras.models.clone_model(generator, clone_function=with_batchnorm)
+        with_batchnorm = changed_where(innermost.name, norm="batch", use_bias=False)
+        return changed_blocks(generator, with_batchnorm)
 
 
 class EncoderDropout(Pix2PixK3):
-    """Dropout in an encoder block (described: pix2pix_k3's encoder cannot have it)."""
+    """Dropout 0.5 in the third encoder block."""
+
+    def generator(self, image_size, in_channels=3, out_channels=3):
+        generator = unet_generator(image_size, in_channels, out_channels)
+        return changed_blocks(generator, changed_where("encoder3", dropout=0.5))
+
+
+class EncoderReLU(Pix2PixK3):
+    """Plain ReLUs in the encoder (slope 0): the paper's are leaky."""
+
+    def generator(self, image_size, in_channels=3, out_channels=3):
+        generator = unet_generator(image_size, in_channels, out_channels)
+        return changed_blocks(generator, changed_where("encoder", activation="relu"))
+
+
+class DiscriminatorReLU(Pix2PixK3):
+    """Plain ReLUs in the PatchGAN: the paper's are leaky."""
+
+    def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
+        patchgan = patchgan_discriminator(receptive_field, in_channels, out_channels)
+        return changed_blocks(patchgan, changed_where("", activation="relu"))
+
+
+def resize_convolution(block):
+    """A decoder block as upsampling by 2, then a stride-1 convolution block."""
+    if not block.transpose:
+        return rebuilt(block)
+    config = {**block.get_config(), "transpose": False, "strides": 1, "activation": "relu"}
+    if "rate" in config:  # a CDk's
+        config["dropout"] = config.pop("rate")
+    name = config.pop("name")
+    return keras.Sequential(
+        [keras.layers.UpSampling2D(2), Ck.from_config({**config, "name": f"{name}_conv"})],
+        name=name,
+    )
+
+
+class ResizeUpsampling(Pix2PixK3):
+    """A decoder of resize + convolution blocks."""
+
+    def generator(self, image_size, in_channels=3, out_channels=3):
+        generator = unet_generator(image_size, in_channels, out_channels)
+        return changed_blocks(generator, resize_convolution)
+
+
+class DeclaredTransposed(ResizeUpsampling):
+    """The resize + convolution decoder, declared by hand as transposed convolutions:
+    the declaration contradicts the network."""
+
+    capabilities = Pix2PixK3.capabilities | {"generator_layers"}
 
     def generator_layers(self, generator):
-        layers = super().generator_layers(generator)
-        layers[2]["dropout"] = 0.5
-        return layers
+        encoder = [64, 128, 256, 512, 512, 512, 512, 512]
+        decoder = [512, 512, 512, 512, 256, 128, 64]
+        return [{"part": "encoder", "filters": width} for width in encoder] + [
+            {"part": "decoder", "filters": width, "upsampling": "transposed"} for width in decoder
+        ]
 
 
 class NoNorm(Pix2PixK3):
@@ -134,17 +200,6 @@ class NoNorm(Pix2PixK3):
 
     def generator(self, image_size, in_channels=3, out_channels=3):
         return unet_generator(image_size, in_channels, out_channels, norm="none")
-
-
-class ResizeUpsampling(Pix2PixK3):
-    """A decoder of resize + convolution blocks (described: pix2pix_k3 cannot build one)."""
-
-    def generator_layers(self, generator):
-        layers = super().generator_layers(generator)
-        for layer in layers:
-            if layer["part"] == "decoder":
-                layer["upsampling"] = "resize"
-        return layers
 
 
 class KerasDefaultSlope(Pix2PixK3):
@@ -291,6 +346,69 @@ class SimultaneousUpdate(Pix2PixK3):
         return SimultaneousTrainer(build_pix2pix(image_size))
 
 
+class OrderedTrainer(Trainer):
+    """A step written with tf.GradientTape whose updates come in another order than the
+    paper's (TensorFlow only): "g_first" steps G, then D; "stale" steps D, then G from a
+    second call of D made before D's update."""
+
+    order = "g_first"
+
+    def step(self, inputs, targets):
+        import tensorflow as tf
+
+        model = self.model
+        self.recorder.entries.clear()
+        x, y = (tf.constant(np.asarray(a, "float32")) for a in (inputs, targets))
+        pair, discriminator = model.discriminator_inputs, model.discriminator
+        with tf.GradientTape(persistent=True) as tape:
+            fake = model.generator(x, training=True)
+            if self.order == "g_first":
+                g_logits = discriminator(pair(x, fake), training=True)
+            real_logits = discriminator(pair(x, y), training=True)
+            fake_logits = discriminator(pair(x, fake), training=True)
+            if self.order == "stale":
+                g_logits = discriminator(pair(x, fake), training=True)
+            d_loss = model.discriminator_terms(real_logits, fake_logits)["d_loss"]
+            g_loss = model.generator_terms(g_logits, fake, y)["g_loss"]
+        updates = [
+            (d_loss, discriminator, model.d_optimizer),
+            (g_loss, model.generator, model.g_optimizer),
+        ]
+        for loss, network, optimizer in updates[:: -1 if self.order == "g_first" else 1]:
+            variables = network.trainable_variables
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+        return self.record()
+
+    def record(self):
+        """The protocol's record, D's calls in the order this step made them."""
+        entries = self.recorder.entries
+        pairs = [values for name, values in entries if name == "discriminator_inputs"]
+        ((real, fake, d_loss),) = [v for n, v in entries if n == "discriminator_terms"]
+        ((g_logits, generated, _, g_loss),) = [v for n, v in entries if n == "generator_terms"]
+        outputs = [g_logits, real, fake] if self.order == "g_first" else [real, fake, g_logits]
+        calls = [(x, image, out) for (x, image), out in zip(pairs, outputs, strict=True)]
+        return {"fake": generated, "d_calls": calls, "d_loss": d_loss, "g_loss": g_loss}
+
+
+class GBeforeD(Pix2PixK3):
+    """Alternating, in the wrong order: G's step, then D's (TensorFlow only)."""
+
+    def trainer(self, image_size):
+        return OrderedTrainer(build_pix2pix(image_size))
+
+
+class StaleTrainer(OrderedTrainer):
+    order = "stale"
+
+
+class StaleDOutputs(Pix2PixK3):
+    """D stepped first, but G's GAN term comes from a call of D made before D's update
+    (TensorFlow only)."""
+
+    def trainer(self, image_size):
+        return StaleTrainer(build_pix2pix(image_size))
+
+
 class FrozenGenerator(Pix2PixK3):
     """G's optimizer never moves G (a learning rate of 0, or the wrong variables)."""
 
@@ -320,6 +438,9 @@ EXPECTED = {
     "NoDropout": ("GEN-3", None),
     "InnermostBatchNorm": ("GEN-6", "innermost (1x1) layer is normalised"),
     "EncoderDropout": ("GEN-6", "no dropout"),
+    "EncoderReLU": ("ACT-1", "G's encoder blocks 1, 2, 3, 4, 5, 6, 7: a plain ReLU"),
+    "DiscriminatorReLU": ("ACT-1", "D's blocks 1, 2, 3, 4: a plain ReLU (slope 0)"),
+    "DeclaredTransposed": ("GEN-9", "the adapter declares upsampling 'transposed'"),
     "NoNorm": ("GEN-8", "no normalisation"),
     "ResizeUpsampling": ("GEN-9", "resize"),
     "KerasDefaultSlope": ("ACT-1", "Keras' default"),
@@ -334,7 +455,9 @@ EXPECTED = {
     "InvertedLabels": ("OBJ-1", "swapped labels"),
     "DNotHalved": ("OBJ-1", "without the paper's 1/2"),
     "GanTermOnTarget": ("OBJ-3", "the target y as the condition"),
-    "SimultaneousUpdate": ("OBJ-4", "simultaneously"),
+    "SimultaneousUpdate": ("OBJ-4", "updated simultaneously from one forward pass"),
+    "GBeforeD": ("OBJ-4", "in the wrong order (G, then D)"),
+    "StaleDOutputs": ("OBJ-4", "G is stepped against the D of before its update"),
     "FrozenGenerator": ("TRN-1", None),
     "FrozenDiscriminator": ("TRN-2", None),
 }

@@ -106,15 +106,15 @@ def test_256_gives_a_30x30_grid(impl, requires):
 @requirement("DIS-2")
 def test_the_receptive_field_measured_is_the_declared_one(impl, requires, field, note):
     requires("discriminator")
-    field_or_skip(impl, field)
-    size = measuring_size(impl, field)
-    discriminator = impl.discriminator(field, size, 3, 3)
-    if declared(impl, "discriminator_norm") == "instance":
+    if declared(impl, "discriminator_norm") == "instance":  # the reason for every field
         pytest.skip(
             "not measurable with instance statistics: every output depends on the whole "
             "image through the per-image mean and variance (declared discriminator_norm = "
             "'instance'; DIS-4 checks that declaration)"
         )
+    field_or_skip(impl, field)
+    size = measuring_size(impl, field)
+    discriminator = impl.discriminator(field, size, 3, 3)
     measured = []
     for axis in (1, 2):
         probe = Probe(impl, discriminator, size, axis)
@@ -205,12 +205,10 @@ def test_the_discriminator_normalises_as_declared(impl, requires):
 
 
 @requirement("DIS-5")
-def test_the_70x70_discriminator_is_the_appendix_one(impl, requires):
-    requires("discriminator_layers")
-    if 70 not in impl.receptive_fields:
+def test_the_70x70_discriminator_is_the_appendix_one(impl, discriminator_layers, note):
+    if discriminator_layers.field != 70:
         pytest.skip(f"{impl.name} has no 70x70 discriminator")
-    size = 256 if 256 in sizes(impl) else measuring_size(impl, 70)
-    layers = list(impl.discriminator_layers(impl.discriminator(70, size, 3, 3)))
+    layers = discriminator_layers.graded("DIS-5", ("filters", "norm"), note)
     filters = [layer["filters"] for layer in layers]
     assert filters == PATCHGAN_70, (
         f"DIS-5: the 70x70 discriminator is C64-C128-C256-C512 before its one-channel "

@@ -104,6 +104,27 @@ def test_training_conditions_the_discriminator_on_the_input(record, note):
     assert scored == {"y", "G(x)"}, f"OBJ-3: D must score both y and G(x); it scored {scored}"
 
 
+def after_update(record, d_found, g_found):
+    """Whether some call G's loss matches came after D's step (both its calls) and saw a
+    changed D: its outputs on (x, G(x)) differ from those D's loss used."""
+    return any(
+        g.index > max(real.index, fake.index) and not np.allclose(g.logits, fake.logits, atol=1e-6)
+        for _, real, fake in d_found
+        for _, g in g_found
+    )
+
+
+def update_order(record):
+    """Which of the three wrong orders the record shows (see OBJ-4's messages)."""
+    fakes = sorted(record.scoring("G(x)"), key=lambda call: call.index)
+    reals = sorted(record.scoring("y"), key=lambda call: call.index)
+    if len(fakes) == 1:
+        return "simultaneous", fakes
+    if reals and fakes[0].index < reals[0].index:
+        return "G first", fakes
+    return "stale", fakes
+
+
 @requirement("OBJ-4")
 def test_the_updates_alternate(record):
     d_found, g_found = record.d_sources(), record.g_sources()
@@ -112,19 +133,29 @@ def test_the_updates_alternate(record):
             "cannot tell which of D's outputs each loss used: the recorded losses match no "
             "known formula (see OBJ-1 and OBJ-2)"
         )
-    _, _, d_fake = d_found[0]
-    _, g_fake = g_found[-1]
-    simultaneous = g_fake is d_fake or np.allclose(g_fake.logits, d_fake.logits, atol=1e-6)
-    calls = describe(d_fake) if g_fake is d_fake else f"{describe(d_fake)}, {describe(g_fake)}"
-    assert not simultaneous, (
+    if after_update(record, d_found, g_found):
+        return
+    order, fakes = update_order(record)
+    paper = (
         "OBJ-4: the paper alternates 'one gradient descent step on D, then one step on G': "
-        "G's GAN term must use D's outputs after D's update. Here G's loss used the same D "
-        f"outputs on (x, G(x)) as D's loss ({calls}): G and D were updated simultaneously "
-        "from one forward pass."
+        "G's GAN term must use D's outputs after D's update. "
     )
-    assert g_fake.index > d_fake.index, (
-        f"OBJ-4: G's GAN term used {describe(g_fake)}, before D's update used "
-        f"{describe(d_fake)}: G must be stepped after D"
+    if order == "simultaneous":
+        raise AssertionError(
+            paper + f"Here both losses used the one call of D on (x, G(x)) "
+            f"({describe(fakes[0])}): G and D were updated simultaneously from one forward "
+            "pass."
+        )
+    if order == "G first":
+        raise AssertionError(
+            paper + f"Here G's step came first: its call of D on (x, G(x)) "
+            f"({describe(fakes[0])}) came before D's step scored the real pair. The updates "
+            "alternate, in the wrong order (G, then D)."
+        )
+    raise AssertionError(
+        paper + f"Here G's GAN term came from a second call of D ({describe(fakes[-1])}) made "
+        f"before D's update: its outputs equal those of D's own call ({describe(fakes[0])}). "
+        "D is stepped first, but G is stepped against the D of before its update."
     )
 
 
