@@ -74,3 +74,23 @@ def test_max_examples_reaches_hypothesis(adapter, tmp_path):
     assert "Stopped because settings.max_examples=3" in run.output, run.tail
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["suite"] == "pix2pix-spec" and report["impl"] == adapter
+
+
+def test_every_requirement_has_a_row_and_one_without_a_test_says_so(monkeypatch):
+    """A requirement whose test is missing (or failed to collect) cannot vanish from the
+    table: its row says "no test". Requirements --only leaves out have no row."""
+    from pix2pix_spec import plugin
+
+    passed = {"outcomes": [("pass", "")], "notes": [], "seconds": 1.0}
+    monkeypatch.setattr(plugin, "RESULTS", {"OBJ-1": passed})
+    monkeypatch.setattr(plugin, "COLLECTED", {"OBJ-1", "OBJ-2"})  # OBJ-2: deselected by -k
+    monkeypatch.setitem(plugin.PLUGIN_STATE, "only", None)
+    verdicts = {row["id"]: row["verdict"] for row in plugin.table()}
+    assert verdicts["OBJ-1"] == "pass" and "OBJ-2" not in verdicts
+    assert verdicts["GEN-1"] == verdicts["TRN-2"] == "no test"
+    assert len(verdicts) == len(plugin.REQUIREMENTS) - 1
+    monkeypatch.setitem(plugin.PLUGIN_STATE, "only", {"OBJ-1", "GEN-1"})
+    assert {row["id"]: row["verdict"] for row in plugin.table()} == {
+        "GEN-1": "no test",
+        "OBJ-1": "pass",
+    }

@@ -15,11 +15,12 @@ import time
 import pytest
 
 from pix2pix_spec import REQUIREMENTS_VERSION, __version__
-from pix2pix_spec.catalogue import BY_ID, ORDER, REQUIREMENTS
+from pix2pix_spec.catalogue import BY_ID, REQUIREMENTS
 from pix2pix_spec.protocol import AdapterError, load
 
 RESULTS = {}  # requirement id -> {"outcomes": [(outcome, detail)], "notes": [...], "seconds"}
-PLUGIN_STATE = {"adapter": None, "start": time.monotonic()}
+PLUGIN_STATE = {"adapter": None, "start": time.monotonic(), "only": None}
+COLLECTED = set()  # the requirement ids that have at least one collected test
 
 
 def pytest_addoption(parser):
@@ -118,10 +119,17 @@ def requirement_of(item):
     return marker.args[0] if marker else None
 
 
+def pytest_itemcollected(item):
+    ident = requirement_of(item)
+    if ident is not None:
+        COLLECTED.add(ident)
+
+
 def pytest_collection_modifyitems(config, items):
     skips = read_list(config.getoption("skips")) if config.getoption("skips") else {}
     xfails = read_list(config.getoption("xfails")) if config.getoption("xfails") else {}
     only = parse_only(config.getoption("only"))
+    PLUGIN_STATE["only"] = only
     if only is not None:
         kept = [item for item in items if requirement_of(item) in only]
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
@@ -262,24 +270,34 @@ def verdict(outcomes):
     return "not run", ""
 
 
+def row(ident, result, detail="", notes=(), seconds=0.0):
+    requirement = BY_ID[ident]
+    return {
+        "id": ident,
+        "section": requirement.section,
+        "kind": requirement.kind,
+        "requirement": requirement.text,
+        "verdict": result,
+        "detail": detail,
+        "notes": list(notes),
+        "seconds": round(seconds, 2),
+    }
+
+
 def table():
-    """The requirement rows of this run, in paper order."""
+    """The requirement rows of this run, in paper order. Every requirement of the
+    catalogue has a row (those --only leaves out excepted): "no test" where no test of
+    it was collected, so that a requirement cannot silently go unchecked."""
+    only = PLUGIN_STATE["only"]
     rows = []
-    for ident in sorted(RESULTS, key=ORDER.get):
-        entry, requirement = RESULTS[ident], BY_ID[ident]
-        result, detail = verdict(entry["outcomes"])
-        rows.append(
-            {
-                "id": ident,
-                "section": requirement.section,
-                "kind": requirement.kind,
-                "requirement": requirement.text,
-                "verdict": result,
-                "detail": detail,
-                "notes": entry["notes"],
-                "seconds": round(entry["seconds"], 2),
-            }
-        )
+    for requirement in REQUIREMENTS:
+        ident = requirement.ident
+        if ident in RESULTS:
+            entry = RESULTS[ident]
+            result, detail = verdict(entry["outcomes"])
+            rows.append(row(ident, result, detail, entry["notes"], entry["seconds"]))
+        elif ident not in COLLECTED and (only is None or ident in only):
+            rows.append(row(ident, "no test", "the suite collected no test of this requirement"))
     return rows
 
 
