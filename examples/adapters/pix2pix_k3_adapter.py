@@ -103,14 +103,16 @@ class Recorder:
         else:
             self.entries.append((name, [numpy(v) for v in values]))
 
-    def record(self):
-        """The protocol's step record from this step's entries."""
+    def record(self, order=("real", "fake", "generator")):
+        """The protocol's step record from this step's entries; `order` is the order of
+        the step's calls of D: D's step on the real and the fake pair, then G's."""
         pairs = [values for name, values in self.entries if name == "discriminator_inputs"]
         ((real, fake, d_loss),) = [v for n, v in self.entries if n == "discriminator_terms"]
         ((g_logits, generated, _, g_loss),) = [v for n, v in self.entries if n == "generator_terms"]
-        # D's step scores pairs 1 and 2; G's step calls D again (pair 3), unless a step
-        # reuses D's outputs on pair 2 for G (a simultaneous update, as a mutant does).
-        outputs = [real, fake, g_logits][: len(pairs)]
+        # Fewer pairs than calls: a step that reuses D's outputs on the fake pair for G (a
+        # simultaneous update, as a mutant does).
+        named = {"real": real, "fake": fake, "generator": g_logits}
+        outputs = [named[call] for call in order][: len(pairs)]
         pairs = [pair if len(pair) == 2 else [None, *pair] for pair in pairs]
         calls = [(x, image, out) for (x, image), out in zip(pairs, outputs, strict=True)]
         return {"fake": generated, "d_calls": calls, "d_loss": d_loss, "g_loss": g_loss}

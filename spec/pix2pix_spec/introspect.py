@@ -131,7 +131,7 @@ def measure(op):
 def framework_of(network):
     """ "keras" or "torch", from the classes the network is an instance of."""
     modules = [klass.__module__ for klass in type(network).__mro__]
-    if any(m == "keras" or m.startswith(("keras.", "keras.src")) for m in modules):
+    if any(m == "keras" or m.startswith("keras.") for m in modules):
         return "keras"
     if any(m.startswith("tf_keras") for m in modules):
         raise CannotDerive(
@@ -176,7 +176,6 @@ STRUCTURAL_KERAS = {
     "InputLayer", "ZeroPadding2D", "Cropping2D", "Concatenate", "Add", "Reshape", "Identity",
     "Flatten", "Permute", "Average", "Subtract", "Multiply",
 }  # fmt: skip
-KERAS_NORMS = {"BatchNormalization": "batch", "LayerNormalization": "layer"}
 
 
 def keras_numpy(tensor):
@@ -233,8 +232,8 @@ def keras_ops(layer, shape):
                    probe=keras_function_probe(activation))
             )  # fmt: skip
         return ops
-    if isinstance(layer, layers.BatchNormalization) or name in KERAS_NORMS:
-        kind = "batch" if isinstance(layer, layers.BatchNormalization) else KERAS_NORMS[name]
+    if isinstance(layer, (layers.BatchNormalization, layers.LayerNormalization)):
+        kind = "batch" if isinstance(layer, layers.BatchNormalization) else "layer"
         return [Op("norm", name, norm=kind, channels=channels, probe=keras_layer_probe(layer))]
     if isinstance(layer, layers.GroupNormalization):
         kind = "instance" if layer.groups in (-1, channels) else "group"
@@ -284,7 +283,7 @@ def bound(function, args, kwargs):
         return None
 
 
-def torch_probe(function, args, kwargs, kind):
+def torch_probe(function, args, kwargs):
     """Replays a recorded call on the suite's arrays (NHWC in, NHWC out), with copies of
     any running statistics so that measuring changes nothing."""
     import torch
@@ -306,9 +305,8 @@ def torch_probe(function, args, kwargs, kind):
                 for name in ("running_mean", "running_var"):
                     if isinstance(call.get(name), torch.Tensor):
                         call[name] = call[name].clone()
-                if "training" in call or kind in ("dropout", "norm"):
-                    if "training" in inspect.signature(function).parameters:
-                        call["training"] = training
+                if "training" in inspect.signature(function).parameters:
+                    call["training"] = training
                 if "inplace" in call:
                     call["inplace"] = False
                 out = function(**call)
@@ -344,11 +342,11 @@ def torch_op(function, args, kwargs):
             groups = (bound(function, args, kwargs) or {}).get("num_groups")
             kind = "instance" if groups == args[0].shape[1] else "group"
         return Op("norm", name, norm=kind, channels=int(args[0].shape[1]),
-                  probe=torch_probe(function, args, kwargs, "norm"))  # fmt: skip
+                  probe=torch_probe(function, args, kwargs))  # fmt: skip
     if name in TORCH_DROPOUTS:
         rate = (bound(function, args, kwargs) or {}).get("p", 0.5)
         return Op("dropout", name, rate=float(rate),
-                  probe=torch_probe(function, args, kwargs, "dropout"))  # fmt: skip
+                  probe=torch_probe(function, args, kwargs))  # fmt: skip
     if name in TORCH_ACTIVATIONS:
         slope = None
         if name.startswith("leaky_relu"):
@@ -356,7 +354,7 @@ def torch_op(function, args, kwargs):
         elif name.startswith("relu"):
             slope = 0.0
         return Op("activation", name, slope=slope,
-                  probe=torch_probe(function, args, kwargs, "activation"))  # fmt: skip
+                  probe=torch_probe(function, args, kwargs))  # fmt: skip
     if name in TORCH_RESIZES or name.startswith("upsample"):
         return Op("resize", name)
     if name in TORCH_OPAQUE:
@@ -426,11 +424,11 @@ def dropout_rate(op, layer):
 
 
 def slope_of(op, layer):
-    """An activation's negative slope as measured (the read one where it cannot be), or
-    None for one that does not pass positive inputs through (tanh, sigmoid)."""
-    if "slope" not in op.measured:
-        return op.slope if "error" in op.measured or op.probe is None else None
-    if abs(op.measured["positive"] - 1.0) > 1e-4:
+    """An activation's negative slope as measured, or None for one that is not a (leaky)
+    ReLU (tanh, sigmoid); the read slope only where the probe could not run."""
+    if op.probe is None or "error" in op.measured:
+        return op.slope
+    if "slope" not in op.measured or abs(op.measured["positive"] - 1.0) > 1e-4:
         return None
     measured = round(op.measured["slope"], 6)
     if op.slope is not None and abs(op.slope - measured) > 1e-4:

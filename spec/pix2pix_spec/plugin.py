@@ -10,8 +10,11 @@ import datetime
 import json
 import os
 import pathlib
+import random
+import sys
 import time
 
+import numpy as np
 import pytest
 
 from pix2pix_spec import REQUIREMENTS_VERSION, __version__
@@ -178,11 +181,6 @@ def seed_everything(seed, impl=None):
     """Seed every random generator the suite can reach without importing a framework:
     NumPy's and Python's, torch's, TensorFlow's and Keras' where they are imported, and
     the adapter's own `seed(value)` where it has one."""
-    import random
-    import sys
-
-    import numpy as np
-
     random.seed(seed)
     np.random.seed(seed)
     if "torch" in sys.modules:

@@ -377,17 +377,10 @@ class OrderedTrainer(Trainer):
         for loss, network, optimizer in updates[:: -1 if self.order == "g_first" else 1]:
             variables = network.trainable_variables
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
-        return self.record()
-
-    def record(self):
-        """The protocol's record, D's calls in the order this step made them."""
-        entries = self.recorder.entries
-        pairs = [values for name, values in entries if name == "discriminator_inputs"]
-        ((real, fake, d_loss),) = [v for n, v in entries if n == "discriminator_terms"]
-        ((g_logits, generated, _, g_loss),) = [v for n, v in entries if n == "generator_terms"]
-        outputs = [g_logits, real, fake] if self.order == "g_first" else [real, fake, g_logits]
-        calls = [(x, image, out) for (x, image), out in zip(pairs, outputs, strict=True)]
-        return {"fake": generated, "d_calls": calls, "d_loss": d_loss, "g_loss": g_loss}
+        g_first = self.order == "g_first"
+        return self.recorder.record(
+            ("generator", "real", "fake") if g_first else ("real", "fake", "generator")
+        )
 
 
 class GBeforeD(Pix2PixK3):

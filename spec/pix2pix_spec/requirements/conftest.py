@@ -51,11 +51,9 @@ def discriminator_layers(impl):
     size = APPENDIX_SIZE if APPENDIX_SIZE in sizes else max(sizes)
     discriminator = impl.discriminator(field, size, 3, 3)
     inputs, images = random_images(size, 1), random_images(size, 1, seed=1)
-    layers = network_layers(
+    return network_layers(
         impl,
         "discriminator",
         discriminator,
         lambda: impl.run_discriminator(discriminator, inputs, images, training=False),
     )
-    layers.field = field
-    return layers

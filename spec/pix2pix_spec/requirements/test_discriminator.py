@@ -206,7 +206,7 @@ def test_the_discriminator_normalises_as_declared(impl, requires):
 
 @requirement("DIS-5")
 def test_the_70x70_discriminator_is_the_appendix_one(impl, discriminator_layers, note):
-    if discriminator_layers.field != 70:
+    if paper_field(impl) != 70:
         pytest.skip(f"{impl.name} has no 70x70 discriminator")
     layers = discriminator_layers.graded("DIS-5", ("filters", "norm"), note)
     filters = [layer["filters"] for layer in layers]

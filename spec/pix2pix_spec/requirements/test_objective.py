@@ -104,7 +104,7 @@ def test_training_conditions_the_discriminator_on_the_input(record, note):
     assert scored == {"y", "G(x)"}, f"OBJ-3: D must score both y and G(x); it scored {scored}"
 
 
-def after_update(record, d_found, g_found):
+def after_update(d_found, g_found):
     """Whether some call G's loss matches came after D's step (both its calls) and saw a
     changed D: its outputs on (x, G(x)) differ from those D's loss used."""
     return any(
@@ -133,7 +133,7 @@ def test_the_updates_alternate(record):
             "cannot tell which of D's outputs each loss used: the recorded losses match no "
             "known formula (see OBJ-1 and OBJ-2)"
         )
-    if after_update(record, d_found, g_found):
+    if after_update(d_found, g_found):
         return
     order, fakes = update_order(record)
     paper = (
