@@ -71,7 +71,7 @@ class Layer(TypedDict, total=False):
 class StepRecord(TypedDict):
     """What one recorded train step computed (see `Trainer.step`)."""
 
-    fake: ArrayLike
+    fake: ArrayLike | list[ArrayLike]
     d_calls: list[tuple[ArrayLike | None, ArrayLike, ArrayLike]]
     d_loss: float
     g_loss: float
@@ -97,15 +97,23 @@ class Trainer:
         With the "recording" capability, return what the step computed, observed while it
         ran (e.g. with forward hooks, or by wrapping the networks and loss functions):
 
-            {"fake":    G(x) as computed in this step (N, H, W, C),
+            {"fake":    G(x) as computed in this step (N, H, W, C), or a list of every
+                        G(x) it computed, in order, where G ran more than once,
              "d_calls": [(condition, image, outputs), ...]  every call of D in the step,
                         in call order: the pair D was given, as (condition, image),
                         and its outputs, (N, h, w) or (N, h, w, 1),
-             "d_loss":  D's loss as the step computed it (a float),
-             "g_loss":  G's total loss as the step computed it (a float)}
+             "d_loss":  D's loss as the step computed it for D's update (a float),
+             "g_loss":  G's total loss as the step computed it for G's update (a float)}
 
         Without it, return None. The step must update the networks as training does: the
         suite reads the order of the updates from the record.
+
+        The suite names every array by its role, not by where it was recorded: a pair's
+        condition and image are each x, y or G(x) (any of the step's G outputs, noted by
+        number), whichever the values are, and a pair recorded as (image, condition)
+        throughout is read the other way round, with a note. Calls of D made only to log
+        a loss are harmless: each recorded loss is matched against the calls that can
+        give it, so record the losses the updates used.
         """
         raise NotImplementedError
 

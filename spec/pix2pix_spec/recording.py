@@ -25,28 +25,45 @@ STEP_RTOL = 2e-4  # float32 losses of a real step, compared with float64 formula
 
 
 class Call:
-    """One recorded call of D: its pair, its outputs (as logits), and what the pair is."""
+    """One recorded call of D: its pair, its outputs (as logits), what the pair is, and
+    which of the step's G outputs it scored (`fake`, None where it scored none)."""
 
     def __init__(self, index, condition, image, outputs, kind, batch):
         self.index = index
         self.condition = None if condition is None else array(condition)
         self.image = array(image)
         self.logits = to_logits(patch_map(outputs), kind)
-        self.condition_is = batch.name_of(self.condition)
-        self.image_is = batch.name_of(self.image)
+        (self.condition_is, condition_fake), (self.image_is, image_fake) = (
+            batch.role_of(self.condition),
+            batch.role_of(self.image),
+        )
+        self.fake = image_fake if image_fake is not None else condition_fake
 
 
 class Batch:
-    def __init__(self, x, y, fake):
-        self.arrays = {"x": array(x), "y": array(y), "G(x)": array(fake)}
+    """x, y and every G(x) of the step, by which the suite names what D was given."""
 
-    def name_of(self, value):
+    def __init__(self, x, y, fakes):
+        self.x, self.y, self.fakes = array(x), array(y), [array(fake) for fake in fakes]
+
+    def role_of(self, value):
+        """(name, number of the G output or None): "x", "y", "G(x)", "nothing" or
+        "something else"."""
         if value is None:
-            return "nothing"
-        for name, known in self.arrays.items():
+            return "nothing", None
+        for name, known in (("x", self.x), ("y", self.y)):
             if same(value, known, atol=1e-4):
-                return name
-        return "something else"
+                return name, None
+        for number, fake in enumerate(self.fakes):
+            if same(value, fake, atol=1e-4):
+                return "G(x)", number
+        return "something else", None
+
+
+def generated_images(record):
+    """The step's G outputs as a list: one array, or a list of them."""
+    fake = record["fake"]
+    return list(fake) if isinstance(fake, (list, tuple)) else [fake]
 
 
 class Record:
@@ -56,8 +73,10 @@ class Record:
         missing = [key for key in ("fake", "d_calls", "d_loss", "g_loss") if key not in record]
         if missing:
             raise AssertionError(f"adapter error: the step's record has no {missing}")
-        self.x, self.y, self.fake = array(x), array(y), array(record["fake"])
-        self.batch = Batch(x, y, self.fake)
+        self.batch = Batch(x, y, generated_images(record))
+        if not self.batch.fakes:
+            raise AssertionError("adapter error: the step's record lists no G(x)")
+        self.x, self.y, self.fake = self.batch.x, self.batch.y, self.batch.fakes[0]
         kind = declared(impl, "discriminator_outputs")
         self.calls = [
             Call(i, *call, kind=kind, batch=self.batch) for i, call in enumerate(record["d_calls"])
@@ -67,6 +86,10 @@ class Record:
     def scoring(self, image):
         """The calls whose scored image is `image` ("y" or "G(x)"), in either pair order."""
         return [c for c in self.calls if image in (c.image_is, c.condition_is)]
+
+    def generated(self, call):
+        """The G output `call` scored (the first, where it scored none)."""
+        return self.batch.fakes[call.fake or 0]
 
     def d_sources(self, paper_only=False):
         """[(formula name, real call, fake call)] that give the recorded D loss."""
@@ -81,12 +104,14 @@ class Record:
         return found
 
     def g_sources(self, paper_only=False):
-        """[(formula name, fake call)] that give the recorded G loss."""
+        """[(formula name, fake call)] that give the recorded G loss, each with the G(x)
+        its call scored."""
         found = []
         for fake in self.scoring("G(x)"):
-            values = {"the paper's": paper_g_loss(fake.logits, self.fake, self.y)}
+            generated = self.generated(fake)
+            values = {"the paper's": paper_g_loss(fake.logits, generated, self.y)}
             if not paper_only:
-                values.update(g_variants(fake.logits, self.fake, self.y))
+                values.update(g_variants(fake.logits, generated, self.y))
             for name in matches(self.g_loss, values, rtol=STEP_RTOL):
                 found.append((name, fake))
         return found

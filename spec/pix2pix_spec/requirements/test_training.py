@@ -68,19 +68,19 @@ def test_a_discriminator_step_lowers_its_loss(stepped, impl, note):
     found = record.d_sources()
     if found:
         _, real, fake = found[0]
-        before = objective(real.logits, fake.logits)
     else:  # the loss is none we know (OBJ-1 says so): take D's first calls on each pair
         reals, fakes = record.scoring("y"), record.scoring("G(x)")
         if not (reals and fakes):
             pytest.skip("the step's calls of D did not score both real and generated pairs")
-        before = objective(reals[0].logits, fakes[0].logits)
+        real, fake = reals[0], fakes[0]
+    before = objective(real.logits, fake.logits)
 
     def outputs(images):
         # As in the step: one call per kind of pair, batch statistics of that call.
         out = impl.run_discriminator(trainer.discriminator, record.x, images, training=True)
         return to_logits(patch_map(out), kind)
 
-    after = objective(outputs(record.y), outputs(record.fake))
+    after = objective(outputs(record.y), outputs(record.generated(fake)))
     note(f"D's loss on its batch {before:.4f} -> {after:.4f}")
     assert after < before - 1e-4, (
         "TRN-2: D's update must lower D's objective (halved BCE, or the declared LSGAN's "
