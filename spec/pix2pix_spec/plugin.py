@@ -64,6 +64,13 @@ def pytest_addoption(parser):
         "frameworks already imported (torch, TensorFlow, Keras), and the adapter's seed() "
         "if it has one (default 0); a verdict must not depend on it",
     )
+    group.addoption(
+        "--seeds",
+        type=int,
+        default=None,
+        help="run every requirement under N seeds (--seed, --seed + 1, ...) and report a "
+        "verdict that changes with the seed as a FAIL naming the seeds",
+    )
     group.addoption("--report-json", default=None, help="write the requirement table as JSON")
     group.addoption("--report-md", default=None, help="write the requirement table as Markdown")
 
@@ -150,8 +157,34 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xfail(reason=f"known deviation: {xfails[ident]}"))
 
 
+def run_seeds(config):
+    """The seeds each requirement runs under: --seed, or --seeds of them from it."""
+    first, count = config.getoption("seed"), config.getoption("seeds")
+    return list(range(first, first + count)) if count else [first]
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.config.getoption("seeds") and "suite_seed" in metafunc.fixturenames:
+        seeds = run_seeds(metafunc.config)
+        metafunc.parametrize(
+            "suite_seed", seeds, indirect=True, scope="session", ids=[f"seed{s}" for s in seeds]
+        )
+
+
 @pytest.fixture(scope="session")
-def impl(request):
+def suite_seed(request):
+    """The seed of this run of the requirements; every fixture built from the adapter
+    depends on it, so that each seed of --seeds builds its own networks and steps."""
+    return getattr(request, "param", request.config.getoption("seed"))
+
+
+def seed_of(item):
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("suite_seed", None) if callspec else None
+
+
+@pytest.fixture(scope="session")
+def impl(request, suite_seed):
     """The adapter under test (--impl)."""
     spec = request.config.getoption("impl")
     if spec is None:
@@ -161,7 +194,7 @@ def impl(request):
             PLUGIN_STATE["adapter"] = load(spec)
         except AdapterError as error:
             pytest.exit(f"adapter error: {error}", returncode=4)
-        seed_everything(request.config.getoption("seed"), PLUGIN_STATE["adapter"])
+    seed_everything(suite_seed, PLUGIN_STATE["adapter"])
     return PLUGIN_STATE["adapter"]
 
 
@@ -197,8 +230,9 @@ def seed_everything(seed, impl=None):
 def _seeded(request):
     """Each requirement test starts from the --seed, whatever ran before it."""
     if requirement_of(request.node) is not None and request.config.getoption("impl"):
-        impl = PLUGIN_STATE["adapter"]
-        seed_everything(request.config.getoption("seed"), impl)
+        seed = seed_of(request.node)
+        seed = request.config.getoption("seed") if seed is None else seed
+        seed_everything(seed, PLUGIN_STATE["adapter"])
     yield
 
 
@@ -238,20 +272,24 @@ def pytest_runtest_makereport(item, call):
     entry["seconds"] += report.duration
     if report.when != "call" and not (report.skipped or report.failed):
         return
+    seed = seed_of(item)
+    if seed is not None:
+        entry.setdefault("by_seed", {}).setdefault(seed, [])
+    outcomes = entry["outcomes"] if seed is None else entry["by_seed"][seed]
     if hasattr(report, "wasxfail"):
         if report.skipped:
-            entry["outcomes"].append(("xfail", failure_message(call) or report.wasxfail))
+            outcomes.append(("xfail", failure_message(call) or report.wasxfail))
         else:
-            entry["outcomes"].append(("XPASS", report.wasxfail))
+            outcomes.append(("XPASS", report.wasxfail))
     elif report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-        entry["outcomes"].append(("skipped", reason.removeprefix("Skipped: ")))
+        outcomes.append(("skipped", reason.removeprefix("Skipped: ")))
     elif report.failed:
         message = failure_message(call)
         where = "" if report.when == "call" else f" (in {report.when})"
-        entry["outcomes"].append(("FAIL", (message or item.name) + where))
+        outcomes.append(("FAIL", (message or item.name) + where))
     elif report.when == "call":
-        entry["outcomes"].append(("pass", ""))
+        outcomes.append(("pass", ""))
 
 
 def verdict(outcomes):
@@ -266,6 +304,27 @@ def verdict(outcomes):
     if kinds:
         return "skipped", outcomes[0][1]
     return "not run", ""
+
+
+def across_seeds(by_seed):
+    """(verdict, detail, {seed: verdict}) of a requirement run under several seeds: the
+    common verdict, or a FAIL that names the seeds where the verdicts differ."""
+    verdicts = {seed: verdict(outcomes) for seed, outcomes in sorted(by_seed.items())}
+    kinds = {seed: kind for seed, (kind, _) in verdicts.items()}
+    first = next(iter(verdicts.values()))
+    if len(set(kinds.values())) == 1:
+        return (*first, kinds)
+    groups = {}
+    for seed, kind in kinds.items():
+        groups.setdefault(kind, []).append(str(seed))
+    details = [detail for kind, detail in verdicts.values() if detail]
+    return (
+        "FAIL",
+        "the verdict depends on the seed: "
+        + "; ".join(f"{kind} under seed {', '.join(seeds)}" for kind, seeds in groups.items())
+        + (f" | {details[0]}" if details else ""),
+        kinds,
+    )
 
 
 def row(ident, result, detail="", notes=(), seconds=0.0):
@@ -293,7 +352,11 @@ def table():
         if ident in RESULTS:
             entry = RESULTS[ident]
             result, detail = verdict(entry["outcomes"])
+            if "by_seed" in entry:
+                result, detail, seeds = across_seeds(entry["by_seed"])
             rows.append(row(ident, result, detail, entry["notes"], entry["seconds"]))
+            if "by_seed" in entry:
+                rows[-1]["seeds"] = seeds
         elif ident not in COLLECTED and (only is None or ident in only):
             rows.append(row(ident, "no test", "the suite collected no test of this requirement"))
     return rows
@@ -308,6 +371,7 @@ def report_header(config):
         "requirements_total": len(REQUIREMENTS),
         "impl": config.getoption("impl"),
         "seed": config.getoption("seed"),
+        "seeds": run_seeds(config),
         "name": getattr(adapter, "name", None),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - PLUGIN_STATE["start"], 1),
@@ -343,6 +407,10 @@ def pytest_terminal_summary(terminalreporter, config):
         f"pix2pix-spec {header['suite_version']}, requirements v{header['requirements_version']}"
         f", {header['name']}, {header['seconds']:.0f} s"
     )
+    seeds = header["seeds"]
+    if len(seeds) > 1:
+        write(f"every requirement run under seeds {seeds[0]}-{seeds[-1]}: the verdicts below held "
+              "under each, except where a FAIL says the verdict depends on the seed")  # fmt: skip
     for row in rows:
         line = f"{row['id']:6s} {row['verdict']:8s} {row['section']:13s} {row['requirement']}"
         extra = "; ".join(filter(None, [row["detail"], *row["notes"]]))
