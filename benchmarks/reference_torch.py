@@ -1,24 +1,19 @@
 """pix2pix in plain PyTorch, as a PyTorch user would write it: the benchmark's reference.
 
-The step is `examples/torch_pix2pix/pix2pix.py`'s `Pix2Pix.step`, an independent
-PyTorch pix2pix written the way the well-known PyTorch reference is (eager modules,
-`backward`, D step then G step through the updated D; NCHW tensors). It passes the
-reference-check suite, and imports neither Keras nor pix2pix_k3.
+The step is `Pix2Pix.step` of the specification suite's reference implementation
+(`pix2pix_spec/selftest/torch_pix2pix.py`), an independent PyTorch pix2pix written the
+way the well-known PyTorch reference is (eager modules, `backward`, D step then G step
+through the updated D; NCHW tensors). It passes every requirement of the suite, and
+imports neither Keras nor pix2pix_k3.
 """
-
-import pathlib
-import sys
 
 import numpy as np
 import torch
 
-EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "torch_pix2pix"
-
 
 def make_step(size, batch_size, seed=0):
     """(step, parameter counts): `step()` runs one train step on fixed random data."""
-    sys.path.insert(0, str(EXAMPLE))
-    from pix2pix import Pix2Pix
+    from pix2pix_spec.selftest.torch_pix2pix import Pix2Pix
 
     torch.manual_seed(seed)
     model = Pix2Pix(image_size=size)

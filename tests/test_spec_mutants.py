@@ -1,6 +1,8 @@
-"""The specification suite has teeth: each known deviation, planted in a copy of our own
-adapter (`spec_mutants.py`), fails the requirement that describes it, with a message
-that names it.
+"""The specification suite reads Keras code as well as torch code: each deviation whose
+detection goes through a Keras network or a Keras/TensorFlow step, planted in a copy of
+our own adapter (`spec_mutants.py`), fails the requirement that describes it, with a
+message that names it. (Every known deviation is planted in the suite's PyTorch
+reference by its self-test: `test_spec_selftest.py`.)
 
 Each mutant runs in its own suite process (`--impl tests/support/spec_mutants.py:Name --only ID`),
 three processes at a time. The mutants are about the suite, not about a backend, so they

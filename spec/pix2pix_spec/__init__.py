@@ -9,11 +9,11 @@ or, as pytest users do, `pytest --pyargs pix2pix_spec.requirements --impl ...`.
 Importing this package imports no deep-learning framework.
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 # The version of the requirement set: bumped whenever a requirement is added, removed or
 # changes meaning, and written into every report, so that two reports can be compared.
-REQUIREMENTS_VERSION = "3"
+REQUIREMENTS_VERSION = "4"
 
 from pix2pix_spec.protocol import Adapter, AdapterError, Trainer  # noqa: E402
 

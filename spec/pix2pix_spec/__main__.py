@@ -1,8 +1,15 @@
 """python -m pix2pix_spec --impl my_adapter.py:MyAdapter [pytest options]
+python -m pix2pix_spec --self-test [MUTANT ...]
 
 Runs every requirement against the adapter and prints the requirement table. The
-suite's own options (--max-examples, --skips, --xfails, --report-json, --report-md) and
-any pytest option (-k GEN, -x, -q) may follow. Exit status: pytest's (0: no FAIL).
+suite's own options (--max-examples, --seed, --only, --skips, --xfails, --report-json,
+--report-md) and any pytest option (-k GEN, -x, -q) may follow. Exit status: pytest's
+(0: no FAIL).
+
+--self-test checks the suite itself, from the installed package: its reference pix2pix
+(plain PyTorch) must pass every requirement, and each of its mutants (the reference with
+one known deviation planted) must fail the requirement that describes it. Name mutants
+to run only those. Needs torch and pillow. Exit status 0 when every check holds.
 """
 
 import os
@@ -32,6 +39,10 @@ def main(argv=None):
     import pytest
 
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "--self-test":
+        from pix2pix_spec.selftest.run import self_test
+
+        return self_test(argv[1:])
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         argv = ["--help"]

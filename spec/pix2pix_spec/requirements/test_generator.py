@@ -16,6 +16,7 @@ LOCAL_WINDOW = 1 / 8  # side of the window around a poked pixel, as a fraction o
 # in it. Measured at the default seed and 11 others: U-Nets 22-60 (the authors' with
 # instance norm lowest), an encoder-decoder without skips 1.3-1.7.
 CONCENTRATION = 6
+DEFAULT_SLOPES = {0.3: "Keras' default LeakyReLU slope", 0.01: "PyTorch's default negative_slope"}
 
 
 def sizes_up_to(impl, largest=256):
@@ -278,7 +279,12 @@ def test_leaky_relus_have_the_paper_slope(request, impl, note):
         f"ACT-1: 'All ReLUs in the encoder are leaky, with slope {LEAKY_SLOPE}, while ReLUs in "
         "the decoder are not leaky' (appendix 6.1.1), and D's are leaky likewise (6.1.2); "
         + "; ".join(grouped(wrong))
-        + (" (0.3 is Keras' default LeakyReLU slope)." if 0.3 in slopes else ".")
+        + "".join(
+            f" ({slope:g} is {DEFAULT_SLOPES[slope]})"
+            for slope in slopes
+            if slope in DEFAULT_SLOPES
+        )
+        + "."
     )
     generator = found.get("generator", [])
     encoder = parts(generator, "encoder")

@@ -1,9 +1,11 @@
-"""A small, self-contained pix2pix in plain PyTorch: the worked example's "other implementation".
+"""A small, self-contained pix2pix in plain PyTorch: the suite's reference implementation.
 
-It shares no code with pix2pix_k3 (it does not import it), and follows the paper the way a
-careful course assignment would: U-Net generator, PatchGAN discriminator, pair-consistent
-jitter, cGAN + lambda * L1 with the non-saturating generator loss. `adapter.py` exposes it
-to the specification tests. Tensors are NCHW, images in [-1, 1].
+`python -m pix2pix_spec --self-test` checks it against every requirement (it must pass
+them all) and plants each known deviation in a copy of it (`mutants.py`: each must fail
+its requirement). It imports neither Keras nor pix2pix_k3, and follows the paper the way
+a careful course assignment would: U-Net generator, PatchGAN discriminator,
+pair-consistent jitter, cGAN + lambda * L1 with the non-saturating generator loss.
+`adapter.py` shows it to the suite. Tensors are NCHW, images in [-1, 1].
 """
 
 import math
@@ -35,10 +37,12 @@ def up(in_channels, out_channels, dropout):
 
 
 class UNet(nn.Module):
-    """Encoder C64-C128-C256-C512-...-C512 down to 1x1, decoder mirrored, with skips."""
+    """Encoder C64-C128-C256-C512-...-C512 down to 1x1, decoder mirrored, with skips
+    (skips=False: the paper's encoder-decoder ablation, section 4.3)."""
 
-    def __init__(self, image_size=256, in_channels=3, out_channels=3, ngf=64):
+    def __init__(self, image_size=256, in_channels=3, out_channels=3, ngf=64, skips=True):
         super().__init__()
+        self.skips = skips
         depth = int(math.log2(image_size))
         widths = [ngf * min(2**i, 8) for i in range(depth)]
         self.downs = nn.ModuleList()
@@ -49,10 +53,11 @@ class UNet(nn.Module):
         self.ups = nn.ModuleList()
         for j, width in enumerate(reversed(widths[:-1])):
             dropout = 0.5 if j < 3 and width == 8 * ngf else 0.0
-            incoming = previous if j == 0 else 2 * previous
+            incoming = 2 * previous if skips and j > 0 else previous
             self.ups.append(up(incoming, width, dropout))
             previous = width
-        self.last = nn.ConvTranspose2d(2 * previous, out_channels, 4, 2, 1)
+        self.last = nn.ConvTranspose2d((1 + skips) * previous, out_channels, 4, 2, 1)
+        self.output = nn.Tanh()  # the image range, [-1, 1]
         self.apply(init_weights)
 
     def forward(self, x):
@@ -61,8 +66,8 @@ class UNet(nn.Module):
             x = layer(x)
             skips.append(x)
         for layer, skip in zip(self.ups, reversed(skips[:-1]), strict=True):
-            x = torch.cat([layer(x), skip], dim=1)
-        return torch.tanh(self.last(x))
+            x = torch.cat([layer(x), skip], dim=1) if self.skips else layer(x)
+        return self.output(self.last(x))
 
 
 class PatchGAN(nn.Module):
@@ -105,27 +110,44 @@ def init_weights(module):
         nn.init.zeros_(module.bias)
 
 
-def jitter(a, b, seed, load_size=286, crop_size=256):
-    """Resize both uint8 images, crop one window, mirror both or neither."""
+def jitter_draw(seed, load_size=286, crop_size=256):
+    """(top, left, mirror): one crop window anywhere in the margin, a mirror half the time."""
     rng = np.random.default_rng(seed)
     top, left = rng.integers(0, load_size - crop_size + 1, size=2)
-    mirror = rng.random() < 0.5
-    out = []
-    for image in (a, b):
-        image = np.asarray(Image.fromarray(image).resize((load_size, load_size), Image.BICUBIC))
-        image = image[top : top + crop_size, left : left + crop_size]
-        out.append(image[:, ::-1] if mirror else image)
-    return tuple(out)
+    return int(top), int(left), bool(rng.random() < 0.5)
+
+
+def apply_draw(image, draw, load_size=286, crop_size=256):
+    """A uint8 image resized to load_size, cropped at (top, left), mirrored if drawn so."""
+    top, left, mirror = draw
+    image = np.asarray(Image.fromarray(image).resize((load_size, load_size), Image.BICUBIC))
+    image = image[top : top + crop_size, left : left + crop_size]
+    return image[:, ::-1] if mirror else image
+
+
+def jitter(a, b, seed, load_size=286, crop_size=256):
+    """Resize both uint8 images, crop one window, mirror both or neither."""
+    draw = jitter_draw(seed, load_size, crop_size)
+    return tuple(apply_draw(image, draw, load_size, crop_size) for image in (a, b))
+
+
+def read_pair(path, direction="AtoB"):
+    """(input, target) uint8 HWC from an A|B file: A is the left half, B the right."""
+    ab = np.asarray(Image.open(path).convert("RGB"))
+    half = ab.shape[1] // 2
+    a, b = np.ascontiguousarray(ab[:, :half]), np.ascontiguousarray(ab[:, half:])
+    return (a, b) if direction == "AtoB" else (b, a)
+
+
+def to_model_range(image):
+    """uint8 pixels as float32 in [-1, 1], the range of G's tanh."""
+    return image.astype("float32") / 127.5 - 1
 
 
 def load_pair(path, seed, direction="AtoB", load_size=286, crop_size=256):
     """A training pair from an A|B file: (input, target) float32 HWC in [-1, 1], jittered."""
-    ab = np.asarray(Image.open(path).convert("RGB"))
-    half = ab.shape[1] // 2
-    a, b = ab[:, :half], ab[:, half:]
-    x, y = (a, b) if direction == "AtoB" else (b, a)
-    x, y = jitter(np.ascontiguousarray(x), np.ascontiguousarray(y), seed, load_size, crop_size)
-    return tuple(image.astype("float32") / 127.5 - 1 for image in (x, y))
+    x, y = jitter(*read_pair(path, direction), seed, load_size, crop_size)
+    return to_model_range(x), to_model_range(y)
 
 
 def bce(logits, real):

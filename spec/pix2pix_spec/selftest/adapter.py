@@ -1,20 +1,17 @@
-"""The adapter that shows `pix2pix.py` (plain PyTorch) to the specification suite:
+"""The adapter that shows the reference pix2pix (`torch_pix2pix.py`, plain PyTorch) to the
+specification suite, and a worked example of an adapter for your own code:
 
-    python -m pix2pix_spec --impl examples/torch_pix2pix/adapter.py:TorchPix2Pix
+    python -m pix2pix_spec --impl pix2pix_spec.selftest.adapter:TorchPix2Pix
 
 Everything crosses as NumPy: NHWC float32 in [-1, 1] one way, NCHW tensors the other.
 The train step is the example's own `Pix2Pix.step`, watched with forward hooks. The layer
 lists are not written here: the suite derives them from the modules as they run.
 """
 
-import pathlib
-import sys
-
 import numpy as np
 import torch
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import pix2pix  # noqa: E402
+from pix2pix_spec.selftest import torch_pix2pix as pix2pix
 
 
 def to_torch(images):
@@ -28,7 +25,7 @@ def to_numpy(tensor):
 
 
 class TorchPix2Pix:
-    name = "examples/torch_pix2pix"
+    name = "pix2pix_spec reference (PyTorch)"
     capabilities = {
         "generator",
         "discriminator",
@@ -96,5 +93,4 @@ class Trainer:
     def step(self, inputs, targets):
         self.fakes, self.calls = [], []
         losses = self.model.step(to_torch(inputs), to_torch(targets))
-        (fake,) = self.fakes
-        return {"fake": fake, "d_calls": list(self.calls), **losses}
+        return {"fake": list(self.fakes), "d_calls": list(self.calls), **losses}

@@ -1,0 +1,125 @@
+"""`python -m pix2pix_spec --self-test`: the reference against every requirement, and each
+mutant against the requirement that must catch it, each in its own suite process."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from pix2pix_spec.catalogue import REQUIREMENTS
+from pix2pix_spec.selftest.mutants import BENIGN, EXPECTED
+
+REFERENCE = "pix2pix_spec.selftest.adapter:TorchPix2Pix"
+MUTANTS = "pix2pix_spec.selftest.mutants"
+TIMEOUT = 1200  # seconds for one suite process: the reference's whole run takes ~1 minute
+
+
+def suite(impl, folder, *arguments):
+    """(verdicts {id: verdict}, details {id: text}, output) of one suite process."""
+    report = os.path.join(folder, "report.json")
+    command = [sys.executable, "-m", "pix2pix_spec", "--impl", impl, "-q", "--color=no",
+               "-p", "no:cacheprovider", f"--report-json={report}", *arguments]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=folder, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+    output = done.stdout + done.stderr
+    if not os.path.isfile(report):
+        return {}, {}, output
+    with open(report) as file:
+        rows = json.load(file)["requirements"]
+    details = {row["id"]: "; ".join(filter(None, [row["detail"], *row["notes"]])) for row in rows}
+    return {row["id"]: row["verdict"] for row in rows}, details, output
+
+
+def check_reference():
+    """(ok, line): the reference must pass every requirement of the catalogue."""
+    with tempfile.TemporaryDirectory() as folder:
+        verdicts, details, output = suite(REFERENCE, folder)
+    if not verdicts:
+        return False, f"the reference's run wrote no report:\n{output[-3000:]}"
+    wrong = {ident: verdict for ident, verdict in verdicts.items() if verdict != "pass"}
+    if wrong or len(verdicts) != len(REQUIREMENTS):
+        lines = [f"  {ident} {verdict}: {details[ident]}" for ident, verdict in wrong.items()]
+        return False, "the reference does not pass every requirement:\n" + "\n".join(lines)
+    return True, f"the reference passes all {len(verdicts)} requirements"
+
+
+def check_mutant(name):
+    """(ok, line): the mutant's requirement FAILs, with the phrase its deviation needs."""
+    requirement, phrase = EXPECTED[name]
+    with tempfile.TemporaryDirectory() as folder:
+        verdicts, details, output = suite(f"{MUTANTS}:{name}", folder, "--only", requirement)
+    verdict, detail = verdicts.get(requirement), details.get(requirement, "")
+    if verdict is None:
+        return False, f"{requirement} did not run:\n{output[-3000:]}"
+    if verdict != "FAIL":
+        return False, f"{requirement} is {verdict}: the suite cannot see this deviation"
+    if not detail.startswith(f"{requirement}:"):
+        return False, f"{requirement} failed, but not as {requirement}: {detail[:300]}"
+    if phrase and phrase not in detail:
+        return False, f"{requirement}'s message does not say {phrase!r}: {detail[:300]}"
+    return True, f"{requirement} FAIL"
+
+
+def check_benign(name):
+    """(ok, line): the benign variant passes its requirements, with its note."""
+    requirements, phrase = BENIGN[name]
+    with tempfile.TemporaryDirectory() as folder:
+        verdicts, details, output = suite(f"{MUTANTS}:{name}", folder, "--only", requirements)
+    wrong = {i: v for i, v in verdicts.items() if i in requirements.split(",") and v != "pass"}
+    if not verdicts or wrong:
+        lines = [f"{i} {v}: {details[i][:300]}" for i, v in wrong.items()] or [output[-3000:]]
+        return False, "a paper-conforming step is not passed: " + "; ".join(lines)
+    if phrase and not any(phrase in detail for detail in details.values()):
+        return False, f"no note says {phrase!r}"
+    return True, f"{requirements} pass"
+
+
+def missing_dependencies():
+    return [name for name in ("torch", "PIL") if importlib.util.find_spec(name) is None]
+
+
+def self_test(names=(), processes=None, out=sys.stdout):
+    """Run the reference, the benign variants and the mutants (`names`: only these
+    mutants);
+    print a line for each; 0 when every check holds, 1 otherwise, 4 without torch."""
+    missing = missing_dependencies()
+    if missing:
+        print(
+            f"python -m pix2pix_spec --self-test: the reference pix2pix needs torch and "
+            f"pillow ({', '.join(missing)} missing): pip install 'pix2pix-spec[self-test]'",
+            file=out,
+        )
+        return 4
+    unknown = sorted(set(names) - set(EXPECTED))
+    if unknown:
+        print(
+            f"--self-test: no mutant {', '.join(unknown)}; they are {', '.join(EXPECTED)}", file=out
+        )
+        return 4
+    start = time.monotonic()
+    jobs = [(name, check_mutant) for name in (names or EXPECTED)]
+    if not names:
+        jobs[:0] = [("reference", lambda _: check_reference())] + [
+            (name, check_benign) for name in BENIGN
+        ]
+    workers = processes or min(3, os.cpu_count() or 1)
+    print(f"pix2pix-spec self-test: {len(jobs)} suite runs, {workers} at a time", file=out)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda job: job[1](job[0]), jobs))
+    width = max(len(name) for name, _ in jobs)
+    for (name, _), (ok, line) in zip(jobs, results, strict=True):
+        print(f"  {name:<{width}}  {'ok    ' if ok else 'WRONG '} {line}", file=out)
+    caught = sum(ok for (name, _), (ok, _) in zip(jobs, results, strict=True) if name in EXPECTED)
+    mutants = sum(name in EXPECTED for name, _ in jobs)
+    summary = f"{caught} of {mutants} mutants caught"
+    if not names:
+        passed = sum(ok for (name, _), (ok, _) in zip(jobs, results, strict=True) if name in BENIGN)
+        summary += f"; {passed} of {len(BENIGN)} benign variants pass"
+        summary += "; the reference " + ("passes" if results[0][0] else "does NOT pass")
+    print(f"{summary} ({time.monotonic() - start:.0f} s)", file=out)
+    return 0 if all(ok for ok, _ in results) else 1
