@@ -6,14 +6,24 @@ batch through the adapter's `run_generator` / `run_discriminator`, and reads wha
 executed. A list the adapter writes by hand (`generator_layers`,
 `discriminator_layers`) is graded only where derivation is impossible, and every row
 graded from it says "declared, not derived". Where both exist they must agree: a
-declaration that contradicts the network is itself a FAIL, with both values.
+declaration that contradicts the network is itself a FAIL, with both values. A declared
+block may hand over its operations as callables (`activation_probe`, `dropout_probe`,
+`norm_probe`): the suite measures them as it measures a network's, and the measured
+value replaces the declared one, a contradiction again a FAIL.
 """
 
 import math
 
 import pytest
 
-from pix2pix_spec.introspect import CannotDerive, derive
+from pix2pix_spec.introspect import (
+    DROPOUT_TOLERANCE,
+    CannotDerive,
+    activation_shape,
+    derive,
+    dropped_fraction,
+    norm_kind,
+)
 
 COMPARED = ("part", "filters", "norm", "dropout", "slope", "upsampling")
 
@@ -68,6 +78,50 @@ def compare(layers, declared, role):
                 )
 
 
+def measured_probes(row):
+    """{field: value} measured through a declared block's probes (see generator_layers)."""
+    found = {}
+    if callable(row.get("activation_probe")):
+        shape = activation_shape(row["activation_probe"])
+        linear = shape is not None and abs(shape[1] - 1.0) <= 1e-4
+        found["slope"] = round(shape[0], 6) if linear else None
+    if callable(row.get("dropout_probe")):
+        found["dropout"] = round(dropped_fraction(row["dropout_probe"]), 3)
+    if callable(row.get("norm_probe")) and row.get("filters"):
+        found["norm"] = norm_kind(row["norm_probe"], row["filters"])
+    return found
+
+
+def agree(name, said, measured):
+    if name == "dropout" and isinstance(said, (int, float)):
+        return abs(said - measured) <= DROPOUT_TOLERANCE
+    return equal(said, measured) if said is not None and measured is not None else said == measured
+
+
+def probed(layers, role):
+    """`layers` (declared) with every probed field measured: the measured value is
+    graded, and a declared one it contradicts is a conflict."""
+    names = set()
+    for number, row in enumerate(layers.rows, 1):
+        found = measured_probes(row)
+        names.update(found)
+        for name, measured in found.items():
+            if name in row and agree(name, row[name], measured):
+                continue  # a measured rate within its counting error keeps the declared one
+            if name in row:
+                layers.conflict(
+                    name,
+                    f"{role} block {number}: the adapter declares {name} {row[name]!r}, "
+                    f"its {name} probe measures {measured!r}",
+                )
+            row[name] = measured
+        for probe in ("activation_probe", "dropout_probe", "norm_probe"):
+            row.pop(probe, None)
+    if names:
+        layers.reason += f"; {', '.join(sorted(names))} measured through the adapter's probes"
+    return layers
+
+
 def network_layers(impl, role, network, run):
     """`Layers` of `network`, built by the adapter; `run()` pushes one batch through it."""
     method = f"{role}_layers"
@@ -82,7 +136,7 @@ def network_layers(impl, role, network, run):
                 f"the {role}'s layers cannot be derived ({error}), and the adapter declares "
                 f"none ({method})"
             )
-        return Layers(declared, "declared", str(error))
+        return probed(Layers(declared, "declared", str(error)), role)
     layers = Layers(rows, "derived")
     for number, row in enumerate(rows, 1):
         for name, message in row.get("disagreements", {}).items():

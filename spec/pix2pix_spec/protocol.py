@@ -66,6 +66,9 @@ class Layer(TypedDict, total=False):
     dropout: float
     slope: float | None
     upsampling: Literal["transposed", "resize"]
+    activation_probe: Any  # f(x) -> y: measured, see generator_layers
+    dropout_probe: Any  # f(x, training) -> y
+    norm_probe: Any  # f(x, training) -> y
 
 
 class StepRecord(TypedDict):
@@ -162,6 +165,15 @@ class Adapter:
                                                    # None for none
              "upsampling": "transposed" | "resize"}  # decoder blocks only: a transposed
                                                    # convolution, or resize + convolution
+
+        Where you can, hand the suite the block's own operations as NumPy callables too
+        (NHWC float32 arrays in and out): it then measures them, the measured value wins
+        over the declared one, and a declared value they contradict FAILs with both:
+
+             "activation_probe": f(x) -> y,        # the block's activation
+             "dropout_probe":    f(x, training) -> y,  # its dropout
+             "norm_probe":       f(x, training) -> y   # its normalisation, over `filters`
+                                                   # channels
         """
         raise NotImplementedError
 
