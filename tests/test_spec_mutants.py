@@ -39,10 +39,12 @@ def suite_runs(request, tmp_path_factory):
         }
     )
 
+    folders = {mutant: tmp_path_factory.mktemp(mutant) for mutant in selected}
+
     def run(mutant):
         requirement = EXPECTED[mutant][0]
-        folder = tmp_path_factory.mktemp(mutant)
-        return run_suite(f"tests/support/spec_mutants.py:{mutant}", folder, "--only", requirement)
+        impl = f"tests/support/spec_mutants.py:{mutant}"
+        return run_suite(impl, folders[mutant], "--only", requirement)
 
     with ThreadPoolExecutor(max_workers=PROCESSES) as pool:
         return dict(zip(selected, pool.map(run, selected), strict=True))

@@ -131,7 +131,6 @@ class Trainer:
     """A Pix2PixModel and its own optimize_parameters, with D's calls noted by a hook."""
 
     def __init__(self, opt):
-        torch.manual_seed(0)
         self.model = J.Pix2PixModel(opt)
         self.generator, self.discriminator = self.model.netG, self.model.netD
         self.calls = []

@@ -9,6 +9,7 @@ import numpy as np
 
 from pix2pix_spec.protocol import declared
 from pix2pix_spec.reference import (
+    LAMBDA_L1,
     array,
     d_variants,
     g_variants,
@@ -22,6 +23,11 @@ from pix2pix_spec.reference import (
 )
 
 STEP_RTOL = 2e-4  # float32 losses of a real step, compared with float64 formulas
+# G's total is ~50, nearly all of it lambda * L1: its GAN term is matched to STEP_RTOL of
+# itself, plus this share of the total for float32 rounding (measured <= 1.6e-7 on the
+# calibration targets and pix2pix_k3). Matched to STEP_RTOL of the total, the authors'
+# LSGAN step matched the paper's formula through another call of D at seed 6.
+STEP_F32 = 1e-6
 
 
 class Call:
@@ -109,11 +115,14 @@ class Record:
         found = []
         for fake in self.scoring("G(x)"):
             generated = self.generated(fake)
+            l1_term = LAMBDA_L1 * float(np.mean(np.abs(self.y - generated)))
             values = {"the paper's": paper_g_loss(fake.logits, generated, self.y)}
             if not paper_only:
                 values.update(g_variants(fake.logits, generated, self.y))
-            for name in matches(self.g_loss, values, rtol=STEP_RTOL):
-                found.append((name, fake))
+            for name, value in values.items():
+                tolerance = STEP_RTOL * abs(value - l1_term) + STEP_F32 * abs(value) + 1e-7
+                if abs(self.g_loss - value) <= tolerance:
+                    found.append((name, fake))
         return found
 
 

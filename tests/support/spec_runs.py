@@ -46,8 +46,12 @@ def run_suite(impl, tmp_path, *args, backend=None, env=None, timeout=1500):
     environment = {**os.environ, **(env or {})}
     if backend:
         environment["KERAS_BACKEND"] = backend
+    # Its own --basetemp: a suite process left to pytest's numbered folders prunes old
+    # ones, this test session's own among them.
+    basetemp = pathlib.Path(tmp_path) / "suite-tmp"
     command = [sys.executable, "-m", "pix2pix_spec", "--impl", impl, "-q", "--color=no",
-               "-p", "no:randomly", f"--report-json={report}", *args]  # fmt: skip
+               "-p", "no:randomly", f"--basetemp={basetemp}", f"--report-json={report}",
+               *args]  # fmt: skip
     done = subprocess.run(
         command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=timeout
     )

@@ -18,13 +18,25 @@ MUTANTS = "pix2pix_spec.selftest.mutants"
 TIMEOUT = 1200  # seconds for one suite process: the reference's whole run takes ~1 minute
 
 
+THREADS = {}  # the OMP_NUM_THREADS of each suite process, set by self_test
+
+
 def suite(impl, folder, *arguments):
     """(verdicts {id: verdict}, details {id: text}, output) of one suite process."""
     report = os.path.join(folder, "report.json")
+    # Its own --basetemp: pytest's numbered folders would prune those of a running session.
+    basetemp = os.path.join(folder, "pytest")
     command = [sys.executable, "-m", "pix2pix_spec", "--impl", impl, "-q", "--color=no",
-               "-p", "no:cacheprovider", f"--report-json={report}", *arguments]  # fmt: skip
+               "-p", "no:cacheprovider", f"--basetemp={basetemp}", f"--report-json={report}",
+               *arguments]  # fmt: skip
     done = subprocess.run(
-        command, cwd=folder, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        command,
+        cwd=folder,
+        env={**os.environ, **THREADS},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
     output = done.stdout + done.stderr
     if not os.path.isfile(report):
@@ -108,6 +120,10 @@ def self_test(names=(), processes=None, out=sys.stdout):
             (name, check_benign) for name in BENIGN
         ]
     workers = processes or min(3, os.cpu_count() or 1)
+    # Torch processes side by side, each with a thread per core, run several times slower:
+    # share the cores out instead.
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    THREADS["OMP_NUM_THREADS"] = str(min(threads, int(os.environ.get("OMP_NUM_THREADS", threads))))
     print(f"pix2pix-spec self-test: {len(jobs)} suite runs, {workers} at a time", file=out)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda job: job[1](job[0]), jobs))
