@@ -11,12 +11,20 @@ import pix2pix_spec
 from spec_runs import ROOT
 
 
-def test_the_suite_depends_on_numpy_pytest_and_hypothesis_only():
-    requirements = importlib.metadata.requires("pix2pix-spec") or []
-    names = {
+def names(requirements):
+    return {
         re.split(r"[<>=!~ ;\[]", requirement, maxsplit=1)[0].lower() for requirement in requirements
     }
-    assert names == {"numpy", "pytest", "hypothesis"}, requirements
+
+
+def test_the_suite_depends_on_numpy_pytest_and_hypothesis_only():
+    """...and its self-test, an extra, on torch and pillow (the reference pix2pix)."""
+    requirements = importlib.metadata.requires("pix2pix-spec") or []
+    core = [requirement for requirement in requirements if "extra ==" not in requirement]
+    extra = [requirement for requirement in requirements if "extra ==" in requirement]
+    assert names(core) == {"numpy", "pytest", "hypothesis"}, requirements
+    assert names(extra) == {"torch", "pillow"}, requirements
+    assert all('extra == "self-test"' in requirement for requirement in extra), requirements
 
 
 def test_the_suite_registers_its_pytest_plugin():
