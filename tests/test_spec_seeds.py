@@ -9,7 +9,8 @@ masks, a pipeline's own random draws, a real train step). Left out, as fixed by
 construction or too costly to repeat: shapes and value maps (GEN-1, DIS-1, DAT-1, DAT-5,
 DAT-6); DIS-2, two thirds of a run, which asks only which outputs a pixel reaches; and
 TRN-1 of the peers, whose networks are 256x256 only (ten steps of theirs take 12-19 s).
-Those were run under ten seeds once, with the same verdicts (issue 28's closing note).
+`test_spec_peers.py` reads those at seed 0; they were run under ten seeds once, with the
+same verdicts (issue 28's closing note).
 The authors' two options are read only where they change something (OPTION_CHANGES).
 """
 
@@ -17,6 +18,7 @@ import importlib.util
 
 import keras
 import pytest
+from calibration import FIXED, JUNYANZ, TF_TUTORIAL
 from pix2pix_spec.catalogue import REQUIREMENTS
 from spec_runs import PEERS, TORCHVISION_FILES, peers_env, run_suite
 
@@ -26,7 +28,6 @@ pytestmark = [
 ]
 
 SEEDS = 10
-FIXED = {"GEN-1", "DIS-1", "DIS-2", "DAT-1", "DAT-5", "DAT-6"}
 CHECKED = [r.ident for r in REQUIREMENTS if r.ident not in FIXED]
 OURS, PEERS_CODE = False, True  # whether a target runs the peers' code
 # target: (adapter, Keras backend of its process, runs the peers' code, the FAILs)
@@ -34,9 +35,9 @@ TARGETS = {
     "suite's reference": ("pix2pix_spec.selftest.adapter:TorchPix2Pix", "torch", OURS, set()),
     "pix2pix_k3": ("examples/adapters/pix2pix_k3_adapter.py:Pix2PixK3", "torch", OURS, set()),
     "TensorFlow tutorial": ("examples/adapters/tf_tutorial_adapter.py:TFTutorial", "tensorflow",
-                            PEERS_CODE, {"GEN-6", "ACT-1", "OBJ-1", "OBJ-4"}),
+                            PEERS_CODE, set(TF_TUTORIAL)),
     "authors' code": ("examples/adapters/junyanz_adapter.py:Junyanz", "torch", PEERS_CODE,
-                      {"GEN-7"}),
+                      set(JUNYANZ)),
     "authors' --norm instance": ("tests/support/peer_variants.py:JunyanzInstance", "torch",
                                  PEERS_CODE, {"GEN-7"}),
     "authors' --gan_mode lsgan": ("tests/support/peer_variants.py:JunyanzLSGAN", "torch",
@@ -89,5 +90,9 @@ def test_verdicts_are_the_same_under_ten_seeds(target, tmp_path):
     assert not unstable, f"{target}: verdicts that change with the seed: {unstable}\n{run.tail}"
     verdicts = run.verdicts()
     assert sorted(verdicts) == sorted(checked(target, peers)), run.tail
+    failing = failing & set(verdicts)  # an option's run reads only what the option changes
     assert {i for i, v in verdicts.items() if v == "FAIL"} == failing, run.tail
     assert {v for i, v in verdicts.items() if i not in failing} == {"pass"}, run.tail
+    phrases = {"TensorFlow tutorial": TF_TUTORIAL, "authors' code": JUNYANZ}.get(target, {})
+    for ident, (phrase, _) in phrases.items():
+        assert phrase in run.detail(ident), f"{target}, {ident}: {run.detail(ident)}"
