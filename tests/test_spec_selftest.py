@@ -96,3 +96,15 @@ def test_a_mutant_the_suite_misses_fails_the_self_test(installed, monkeypatch):
     assert code == 1, output
     assert "DNotHalved" in output and "OBJ-1 is pass: the suite cannot see" in output, output
     assert "1 of 2 mutants caught" in output, output
+
+
+def test_without_torch_the_self_test_says_what_to_install(tmp_path):
+    """Was an ImportError from the mutants module: the reference's framework is checked
+    first, and its absence named with the install command."""
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("raise ImportError('no torch here')\n")
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "pix2pix_spec", "--self-test"], cwd=tmp_path,
+                          env=environment, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "(torch missing): pip install 'pix2pix-spec[self-test]'" in done.stdout, done.stdout

@@ -1,7 +1,7 @@
 """`python -m pix2pix_spec --self-test`: the reference against every requirement, and each
 mutant against the requirement that must catch it, each in its own suite process."""
 
-import importlib.util
+import importlib
 import json
 import os
 import subprocess
@@ -11,7 +11,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from pix2pix_spec.catalogue import REQUIREMENTS
-from pix2pix_spec.selftest.mutants import BENIGN, EXPECTED
 
 REFERENCE = "pix2pix_spec.selftest.adapter:TorchPix2Pix"
 MUTANTS = "pix2pix_spec.selftest.mutants"
@@ -62,7 +61,7 @@ def check_reference():
 
 def check_mutant(name):
     """(ok, line): the mutant's requirement FAILs, with the phrase its deviation needs."""
-    requirement, phrase = EXPECTED[name]
+    requirement, phrase = catalogue()[0][name]
     with tempfile.TemporaryDirectory() as folder:
         verdicts, details, output = suite(f"{MUTANTS}:{name}", folder, "--only", requirement)
     verdict, detail = verdicts.get(requirement), details.get(requirement, "")
@@ -79,7 +78,7 @@ def check_mutant(name):
 
 def check_benign(name):
     """(ok, line): the benign variant passes its requirements, with its note."""
-    requirements, phrase = BENIGN[name]
+    requirements, phrase = catalogue()[1][name]
     with tempfile.TemporaryDirectory() as folder:
         verdicts, details, output = suite(f"{MUTANTS}:{name}", folder, "--only", requirements)
     wrong = {i: v for i, v in verdicts.items() if i in requirements.split(",") and v != "pass"}
@@ -92,7 +91,21 @@ def check_benign(name):
 
 
 def missing_dependencies():
-    return [name for name in ("torch", "PIL") if importlib.util.find_spec(name) is None]
+    """The reference's modules that cannot be imported here (torch, pillow)."""
+    missing = []
+    for name in ("torch", "PIL"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
+def catalogue():
+    """(EXPECTED, BENIGN) of the mutants module, imported once torch is known to be there."""
+    from pix2pix_spec.selftest.mutants import BENIGN, EXPECTED
+
+    return EXPECTED, BENIGN
 
 
 def self_test(names=(), processes=None, out=sys.stdout):
@@ -107,17 +120,18 @@ def self_test(names=(), processes=None, out=sys.stdout):
             file=out,
         )
         return 4
-    unknown = sorted(set(names) - set(EXPECTED))
+    expected, benign = catalogue()
+    unknown = sorted(set(names) - set(expected))
     if unknown:
         print(
-            f"--self-test: no mutant {', '.join(unknown)}; they are {', '.join(EXPECTED)}", file=out
+            f"--self-test: no mutant {', '.join(unknown)}; they are {', '.join(expected)}", file=out
         )
         return 4
     start = time.monotonic()
-    jobs = [(name, check_mutant) for name in (names or EXPECTED)]
+    jobs = [(name, check_mutant) for name in (names or expected)]
     if not names:
         jobs[:0] = [("reference", lambda _: check_reference())] + [
-            (name, check_benign) for name in BENIGN
+            (name, check_benign) for name in benign
         ]
     workers = processes or min(3, os.cpu_count() or 1)
     # Torch processes side by side, each with a thread per core, run several times slower:
@@ -130,12 +144,12 @@ def self_test(names=(), processes=None, out=sys.stdout):
     width = max(len(name) for name, _ in jobs)
     for (name, _), (ok, line) in zip(jobs, results, strict=True):
         print(f"  {name:<{width}}  {'ok    ' if ok else 'WRONG '} {line}", file=out)
-    caught = sum(ok for (name, _), (ok, _) in zip(jobs, results, strict=True) if name in EXPECTED)
-    mutants = sum(name in EXPECTED for name, _ in jobs)
+    caught = sum(ok for (name, _), (ok, _) in zip(jobs, results, strict=True) if name in expected)
+    mutants = sum(name in expected for name, _ in jobs)
     summary = f"{caught} of {mutants} mutants caught"
     if not names:
-        passed = sum(ok for (name, _), (ok, _) in zip(jobs, results, strict=True) if name in BENIGN)
-        summary += f"; {passed} of {len(BENIGN)} benign variants pass"
+        passed = sum(ok for (name, _), (ok, _) in zip(jobs, results, strict=True) if name in benign)
+        summary += f"; {passed} of {len(benign)} benign variants pass"
         summary += "; the reference " + ("passes" if results[0][0] else "does NOT pass")
     print(f"{summary} ({time.monotonic() - start:.0f} s)", file=out)
     return 0 if all(ok for ok, _ in results) else 1
