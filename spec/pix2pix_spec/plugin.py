@@ -24,6 +24,7 @@ from pix2pix_spec.protocol import AdapterError, load
 RESULTS = {}  # requirement id -> {"outcomes": [(outcome, detail)], "notes": [...], "seconds"}
 PLUGIN_STATE = {"adapter": None, "start": time.monotonic(), "only": None}
 COLLECTED = set()  # the requirement ids that have at least one collected test
+GIVEN = {}  # {"adapter": object}: the adapter `pix2pix_spec.check` hands the next run
 
 
 def pytest_addoption(parser):
@@ -76,7 +77,11 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    PLUGIN_STATE["start"] = time.monotonic()
+    # One process may run the suite more than once (pix2pix_spec.check): each run starts
+    # from nothing but the adapter it was given.
+    RESULTS.clear()
+    COLLECTED.clear()
+    PLUGIN_STATE.update(adapter=GIVEN.pop("adapter", None), start=time.monotonic(), only=None)
     config.addinivalue_line(
         "markers", "requirement(id): the pix2pix requirement (pix2pix_spec.catalogue) a test checks"
     )
