@@ -95,7 +95,7 @@ def measured_probes(row):
 def agree(name, said, measured):
     if name == "dropout" and isinstance(said, (int, float)):
         return abs(said - measured) <= DROPOUT_TOLERANCE
-    return equal(said, measured) if said is not None and measured is not None else said == measured
+    return equal(said, measured)
 
 
 def probed(layers, role):

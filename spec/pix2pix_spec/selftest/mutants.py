@@ -530,7 +530,8 @@ class Retrained(TorchPix2Pix):
 
 
 def adam(parameters, **changes):
-    return torch.optim.Adam(parameters, **{"lr": 2e-4, "betas": (0.5, 0.999), **changes})
+    """The reference's Adam (`torch_pix2pix.ADAM`) with some settings changed."""
+    return torch.optim.Adam(parameters, **{**pix2pix.ADAM, **changes})
 
 
 class FrozenGenerator(Retrained):

@@ -170,6 +170,9 @@ def losses(discriminator, x, y, fake, lambda_l1=100.0):
     return d_loss, g_loss
 
 
+ADAM = {"lr": 2e-4, "betas": (0.5, 0.999)}  # section 3.3: lr 0.0002, momentum 0.5, 0.999
+
+
 class Pix2Pix:
     """G, D, their Adam optimizers (2e-4, betas 0.5 / 0.999) and the alternating step."""
 
@@ -177,9 +180,8 @@ class Pix2Pix:
         self.generator = UNet(image_size)
         self.discriminator = PatchGAN(receptive_field)
         self.lambda_l1 = lambda_l1
-        adam = {"lr": 2e-4, "betas": (0.5, 0.999)}
-        self.g_optimizer = torch.optim.Adam(self.generator.parameters(), **adam)
-        self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), **adam)
+        self.g_optimizer = torch.optim.Adam(self.generator.parameters(), **ADAM)
+        self.d_optimizer = torch.optim.Adam(self.discriminator.parameters(), **ADAM)
 
     def step(self, x, y):
         """One D step, then one G step through the updated D."""
