@@ -108,3 +108,32 @@ def test_without_torch_the_self_test_says_what_to_install(tmp_path):
                           env=environment, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 4, done.stdout + done.stderr
     assert "(torch missing): pip install 'pix2pix-spec[self-test]'" in done.stdout, done.stdout
+
+
+INTERRUPTIBLE = """import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+from pix2pix_spec.__main__ import main
+sys.exit(main(["--self-test", "NoMirror", "AlwaysMirror", "RareMirror", "CentreCrop"]))
+"""
+
+
+def test_ctrl_c_stops_the_self_test_and_its_suite_processes(tmp_path):
+    """Was a traceback from the thread pool, and the queued suite runs went on."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTIBLE],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    time.sleep(4)  # the first suite processes are running
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 130, output
+    assert "interrupted after" in output and "Traceback" not in output, output
+    pattern = "selftest.mutants:(NoMirror|AlwaysMirror|RareMirror|CentreCrop)"
+    left = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+    assert not left.stdout.strip(), f"suite processes left running: {left.stdout}"

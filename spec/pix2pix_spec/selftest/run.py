@@ -18,6 +18,7 @@ TIMEOUT = 1200  # seconds for one suite process: the reference's whole run takes
 
 
 THREADS = {}  # the OMP_NUM_THREADS of each suite process, set by self_test
+RUNNING = set()  # the suite processes running now: Ctrl-C stops them
 
 
 def suite(impl, folder, *arguments):
@@ -28,16 +29,19 @@ def suite(impl, folder, *arguments):
     command = [sys.executable, "-m", "pix2pix_spec", "--impl", impl, "-q", "--color=no",
                "-p", "no:cacheprovider", f"--basetemp={basetemp}", f"--report-json={report}",
                *arguments]  # fmt: skip
-    done = subprocess.run(
+    with subprocess.Popen(
         command,
         cwd=folder,
         env={**os.environ, **THREADS},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-    output = done.stdout + done.stderr
+    ) as process:
+        RUNNING.add(process)
+        try:
+            output, _ = process.communicate(timeout=TIMEOUT)
+        finally:
+            RUNNING.discard(process)
     if not os.path.isfile(report):
         return {}, {}, output
     with open(report) as file:
@@ -139,8 +143,18 @@ def self_test(names=(), processes=None, out=sys.stdout):
     threads = max(1, (os.cpu_count() or 1) // workers)
     THREADS["OMP_NUM_THREADS"] = str(min(threads, int(os.environ.get("OMP_NUM_THREADS", threads))))
     print(f"pix2pix-spec self-test: {len(jobs)} suite runs, {workers} at a time", file=out)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda job: job[1](job[0]), jobs))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = [pool.submit(check, name) for name, check in jobs]
+    try:
+        results = [future.result() for future in futures]
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in list(RUNNING):
+            process.kill()
+        done = sum(future.done() and not future.cancelled() for future in futures)
+        print(f"interrupted after {done} of {len(jobs)} suite runs: no verdict", file=out)
+        return 130
+    pool.shutdown()
     width = max(len(name) for name, _ in jobs)
     for (name, _), (ok, line) in zip(jobs, results, strict=True):
         print(f"  {name:<{width}}  {'ok    ' if ok else 'WRONG '} {line}", file=out)
