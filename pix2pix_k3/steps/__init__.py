@@ -19,6 +19,12 @@ arguments in brackets are the backend's own carriers of state and gradients):
   D step skipped for an L1-only objective; returns the logs of `model.record`.
 - `test_step(model, data)` (JAX: `(model, state, data)`): every term on a batch with
   the networks in inference mode, nothing updated.
+- `minimize(loss_fn, network, optimizer, state)`: one eager update of `network` by
+  `optimizer` on the gradient of `loss_fn()`, a closure that calls the networks as plain
+  Keras calls; `state` lists every variable the closure may change besides the weights
+  (BatchNorm's statistics, dropout's seed state). For a train step written on top of
+  the backend rather than inside Keras' trainer: the course's exercise on the
+  alternating step (`pix2pix_k3.course.update`).
 
 and the backend's hooks for a run: `global_random_state()` and
 `set_global_random_state(state)` (what `--resume` restores), `on_accelerator()` (whether
@@ -39,6 +45,7 @@ CONTRACT = (
     "generator_step",
     "train_step",
     "test_step",
+    "minimize",
     "global_random_state",
     "set_global_random_state",
     "on_accelerator",

@@ -156,6 +156,33 @@ def test_step(model, state, data):
     return logs, (trainable, non_trainable, metrics_values)
 
 
+def minimize(loss_fn, network, optimizer, state):
+    """One eager update of `network` on the gradient of `loss_fn()`; returns the loss.
+
+    `jax.value_and_grad` needs the weights as arguments: inside a `keras.StatelessScope`
+    that maps `network`'s weights to the traced values, the closure's plain Keras calls
+    read them, and every assignment it makes (BatchNorm's statistics, dropout's seed
+    state) is held in the scope; those of `state` are written back after the update.
+    """
+    weights = network.trainable_variables
+    mine = {id(variable) for variable in weights}
+    others = [variable for variable in state if id(variable) not in mine]
+
+    def loss_of(values):
+        with keras.StatelessScope(state_mapping=list(zip(weights, values, strict=True))) as scope:
+            loss = loss_fn()
+        return loss, [scope.get_current_value(variable) for variable in others]
+
+    (loss, updates), grads = jax.value_and_grad(loss_of, has_aux=True)(
+        [variable.value for variable in weights]
+    )
+    optimizer.apply(grads, weights)
+    for variable, value in zip(others, updates, strict=True):
+        if value is not None:
+            variable.assign(value)
+    return loss
+
+
 def global_random_state():
     """Arrays of the backend's global random state that a step draws from: none here,
     every draw comes from the model's seed generators."""

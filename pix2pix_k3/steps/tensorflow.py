@@ -58,6 +58,15 @@ def test_step(model, data):
     return model.record(model.evaluation_terms(inputs, targets))
 
 
+def minimize(loss_fn, network, optimizer, state):
+    """One eager update of `network` on the gradient of `loss_fn()`; returns the loss.
+    Eager TensorFlow updates `state` (statistics, seed states) as the closure runs."""
+    with tf.GradientTape() as tape:
+        loss = loss_fn()
+    optimizer.apply(tape.gradient(loss, network.trainable_variables), network.trainable_variables)
+    return loss
+
+
 def global_random_state():
     """Arrays of the backend's global random state that a step draws from: none here,
     every draw comes from the model's seed generators."""

@@ -83,6 +83,18 @@ def test_step(model, data):
         return model.record(model.evaluation_terms(inputs, targets))
 
 
+def minimize(loss_fn, network, optimizer, state):
+    """One eager update of `network` on the gradient of `loss_fn()`; returns the loss.
+    `torch.autograd.grad` differentiates for `network`'s weights alone, so the other
+    network's `.grad` stays untouched; eager torch updates `state` as the closure runs."""
+    loss = loss_fn()
+    weights = network.trainable_variables
+    grads = torch.autograd.grad(loss, [variable.value for variable in weights])
+    with torch.no_grad():
+        optimizer.apply(list(grads), weights)
+    return loss.detach()
+
+
 def global_random_state():
     """torch's global generators: Keras' unseeded dropout draws its masks from them."""
     state = {"torch_cpu": torch.get_rng_state().numpy()}
