@@ -9,11 +9,13 @@ import sys
 IN_PROCESS = "<adapter object>"  # what --impl says for an adapter handed over in-process
 
 
-def check(adapter, only=None, seed=0, max_examples=None, quiet=False):
+def check(adapter, only=None, seed=0, max_examples=None, quiet=False, tracebacks=False):
     """Run the requirements (`only`: an iterable of IDs, default all) against `adapter`,
     an adapter object or class, in this process; print the requirement table unless
-    `quiet`; return its rows, as the JSON report has them ({"id", "verdict", "detail",
-    "notes", ...}). A malformed adapter raises AdapterError before anything runs."""
+    `quiet` (and pytest's tracebacks of the failing tests with `tracebacks`: the table's
+    details say what each measured); return its rows, as the JSON report has them
+    ({"id", "verdict", "detail", "notes", ...}). A malformed adapter raises AdapterError
+    before anything runs."""
     import pytest
 
     from pix2pix_spec import plugin
@@ -24,6 +26,8 @@ def check(adapter, only=None, seed=0, max_examples=None, quiet=False):
     check_adapter(adapter, getattr(adapter, "name", IN_PROCESS))
     options = ["--impl", IN_PROCESS, "--seed", str(seed), "-p", "no:cacheprovider",
                "--capture=sys", "-q", "--color=no"]  # fmt: skip
+    if not tracebacks:
+        options += ["--tb=no", "-rN"]
     if only is not None:
         options += ["--only", ",".join(only)]
     if max_examples is not None:
