@@ -1,10 +1,15 @@
-"""Render the generated pages of the documentation site: tutorials and the CLI reference.
+"""Render the generated pages of the documentation site: tutorials, exercises, CLI reference.
 
-    python scripts/render_docs.py [NAME ...]    # the CLI reference, then tutorials (default: all)
-    python scripts/render_docs.py --cli-only    # the CLI reference alone (seconds)
+    python scripts/render_docs.py [NAME ...]    # CLI reference, exercises, then tutorials
+    python scripts/render_docs.py --cli-only    # the CLI reference and the exercises (seconds)
 
 The CLI reference (`docs/cli.md`) is each program's `--help`, so it cannot drift from the
 code.
+
+The exercises' solution notebooks (`tutorials/exercises/`) are not executed here: each
+one's student copy (the solution regions taken out, `pix2pix_k3.course.handout`) is
+written to `docs/exercises/<name>.ipynb`, where the site serves it for download, and
+rendered, unexecuted, as the page `docs/exercises/<name>.md`.
 
 Each notebook runs top to bottom in a fresh kernel (nbclient) with the current
 KERAS_BACKEND, and its executed form is written as Markdown to
@@ -30,6 +35,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
+EXERCISES, EXERCISE_PAGES = TUTORIALS / "exercises", ROOT / "docs" / "exercises"
 PROGRAMS = ("fit", "translate", "evaluate", "export")  # the order of docs/cli.md
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest} -->"
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
@@ -131,6 +137,29 @@ def render(notebook_path):
     return seconds
 
 
+def exercise_page(solution_path):
+    """Write the student copy of one solution notebook and its page; return the page's
+    path. The page opens with the download link and records the solution's source hash."""
+    from nbconvert import MarkdownExporter
+
+    from pix2pix_k3.course.handout import write_student_copy
+
+    student = write_student_copy(solution_path, EXERCISE_PAGES)
+    import nbformat
+
+    body, _ = MarkdownExporter().from_notebook_node(nbformat.read(student, as_version=4))
+    name = student.stem
+    marker = MARKER.format(name=f"exercises/{name}", digest=source_hash(solution_path))
+    download = (
+        f"*The student's notebook: [download {name}.ipynb]({name}.ipynb), open it in "
+        "Jupyter and run it top to bottom; [Using pix2pix_k3 in a course](../course.md) "
+        "says what you need installed.*"
+    )
+    page = EXERCISE_PAGES / f"{name}.md"
+    page.write_text(f"{marker}\n\n{download}\n\n{body.strip()}\n")
+    return page
+
+
 def cli_reference():
     """The text of docs/cli.md: the --help of every program, at a fixed width."""
     import contextlib
@@ -158,10 +187,15 @@ def cli_reference():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="notebook names without .ipynb (default: all)")
-    parser.add_argument("--cli-only", action="store_true", help="render only docs/cli.md")
+    parser.add_argument(
+        "--cli-only", action="store_true", help="render docs/cli.md and the exercises, no tutorial"
+    )
     args = parser.parse_args()
     (ROOT / "docs" / "cli.md").write_text(cli_reference())
     print("docs/cli.md: written")
+    for solution in sorted(EXERCISES.glob("*.ipynb")):
+        page = exercise_page(solution)
+        print(f"{solution.relative_to(ROOT)} -> {page.relative_to(ROOT)} and its notebook")
     if args.cli_only:
         return 0
     paths = [TUTORIALS / f"{name}.ipynb" for name in args.names] or sorted(
