@@ -83,7 +83,18 @@ def test_the_site_builds_with_no_warnings(tmp_path):
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "site" / "tutorials" / "01_paired_data" / "index.html").is_file()
+    site = tmp_path / "site"
+    assert (site / "tutorials" / "01_paired_data" / "index.html").is_file()
+    assert (
+        '<details class="question"'
+        in (site / "tutorials" / "03_patchgan" / "index.html").read_text()
+    )
+    assert (site / "course" / "index.html").is_file()
+    for solution in sorted((ROOT / "tutorials" / "exercises").glob("*.ipynb")):
+        page = (site / "exercises" / solution.stem / "index.html").read_text()
+        notebook = site / "exercises" / solution.name  # served for download, as is
+        assert notebook.read_bytes() == (ROOT / "docs" / "exercises" / solution.name).read_bytes()
+        assert f'href="../{solution.name}"' in page, f"{solution.stem}'s page has no download link"
 
 
 runs_notebooks = keras.backend.backend() == NOTEBOOK_BACKEND or os.environ.get(
