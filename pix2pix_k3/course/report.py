@@ -41,12 +41,15 @@ class Report:
             return self.add(
                 name, False, f"expected shape {expected_array.shape}, got {shape}", hint
             )
-        error = relative_error(expected_array, got_array)
-        passed = bool(np.all(np.isfinite(got_array))) and (
+        finite = bool(np.all(np.isfinite(got_array)))
+        error = relative_error(expected_array, got_array) if finite else np.inf
+        passed = finite and (
             error <= rtol or np.allclose(got_array, expected_array, rtol=0, atol=atol)
         )
         detail = f"expected {show(expected)}, got {show(got)}"
-        if not passed:
+        if not finite:
+            detail += " (not finite: inf or nan where a number was expected)"
+        elif not passed:
             detail += f" (relative error {error:.2g}, allowed {rtol:g})"
         return self.add(name, passed, detail, hint)
 
