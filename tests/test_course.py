@@ -447,3 +447,12 @@ def test_the_handout_refuses_markers_it_cannot_take_out(tmp_path):
     bad = tmp_path / "bad.ipynb"
     bad.write_text(json.dumps(notebook("### BEGIN SOLUTION\n", True)))
     assert handout.main([str(bad), "--out", str(tmp_path / "out")]) == 1
+
+
+def test_the_planted_jitter_fails_for_its_bug_on_every_backend():
+    """DAT-2 FAILs for the two crop windows, not for an error of the backend (a
+    negative-step slice, which torch refuses, once made it FAIL for the wrong reason)."""
+    import pix2pix_spec
+
+    (row,) = pix2pix_spec.check(planted.Planted(), only=["DAT-2"], quiet=True)
+    assert row["verdict"] == "FAIL" and "cropped or mirrored independently" in row["detail"], row

@@ -11,6 +11,7 @@ import numpy as np
 
 from pix2pix_k3.data.images import read_pair, to_model_range
 from pix2pix_k3.paper import N_LAYERS
+from pix2pix_k3.steps import step_module
 
 from .models import SIZE, Models
 
@@ -48,10 +49,10 @@ class GeneratorAdapter:
     image_sizes = (256,)
 
     def __init__(self, unet_generator):
-        self.build = unet_generator
+        self.unet_generator = unet_generator
 
     def generator(self, image_size, in_channels=3, out_channels=3):
-        return self.build(image_size)
+        return self.unet_generator(image_size)
 
     def run_generator(self, generator, images, training):
         return numpy(generator(tensor(images), training=training))
@@ -69,10 +70,10 @@ class DiscriminatorAdapter:
     discriminator_norm = "batch"
 
     def __init__(self, patchgan):
-        self.build = patchgan
+        self.patchgan = patchgan
 
     def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
-        return self.build(N_LAYERS[receptive_field], image_size)
+        return self.patchgan(N_LAYERS[receptive_field], image_size)
 
     def run_discriminator(self, discriminator, inputs, images, training=False):
         return numpy(discriminator([tensor(inputs), tensor(images)], training=training))
@@ -96,13 +97,16 @@ class LossAdapter:
 
 
 class StepAdapter:
-    """The student's `train_step(models, x, y)` on the paper's networks at 32x32 (`Models.build`),
-    recorded: every call of G and D in the step, and the losses its updates used."""
+    """The student's `train_step(models, x, y)` on the paper's networks at 32x32
+    (`Models.build`), recorded: every call of G and D in the step, and the losses its
+    updates used."""
 
     name = "your train_step"
     capabilities = {"training", "recording"}
     image_sizes = (SIZE,)
     discriminator_outputs = "logits"
+    run_generator = GeneratorAdapter.run_generator
+    run_discriminator = DiscriminatorAdapter.run_discriminator
 
     def __init__(self, train_step):
         self.train_step = train_step
@@ -110,17 +114,11 @@ class StepAdapter:
     def trainer(self, image_size):
         return StepTrainer(self.train_step, Models.build(image_size))
 
-    def run_generator(self, generator, images, training):
-        return numpy(generator(tensor(images), training=training))
-
-    def run_discriminator(self, discriminator, inputs, images, training=False):
-        return numpy(discriminator([tensor(inputs), tensor(images)], training=training))
-
 
 class Watched:
     """A network that notes each call's inputs and outputs, and is otherwise the network
-    (its weights, its optimizer's update). Under JAX the calls inside an update are
-    traced, so the values are noted by `jax.debug.callback` as they are computed."""
+    (its weights, its optimizer's update). The calls inside an update may be traced (on
+    JAX), so the values are noted through the step module's `observe`."""
 
     def __init__(self, network, calls):
         self.network, self.calls = network, calls
@@ -131,19 +129,10 @@ class Watched:
     def __call__(self, inputs, training=False, **kwargs):
         outputs = self.network(inputs, training=training, **kwargs)
         arguments = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        note(self.calls, [*arguments, outputs])
-        return outputs
-
-
-def note(calls, values):
-    if keras.backend.backend() == "jax":
-        import jax
-
-        jax.debug.callback(
-            lambda *arrays: calls.append([np.asarray(a) for a in arrays]), *values, ordered=True
+        step_module().observe(
+            lambda *arrays: self.calls.append(list(arrays)), [*arguments, outputs]
         )
-    else:
-        calls.append([numpy(value) for value in values])
+        return outputs
 
 
 class StepTrainer:
@@ -160,10 +149,7 @@ class StepTrainer:
         self.g_calls.clear()
         self.d_calls.clear()
         losses = self.train_step(self.models, tensor(inputs), tensor(targets))
-        if keras.backend.backend() == "jax":
-            import jax
-
-            jax.effects_barrier()
+        step_module().observed()
         losses = losses if isinstance(losses, dict) else {}
         return {
             "fake": [outputs for _, outputs in self.g_calls],

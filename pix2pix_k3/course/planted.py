@@ -6,16 +6,21 @@ from the paper. Nothing here says which: run the suite on `Planted()`, read its 
 then find the function each FAIL comes from.
 """
 
-import numpy as np
 from keras import ops
 
-from pix2pix_k3.data.images import read_pair, to_model_range
 from pix2pix_k3.discriminator import patchgan_discriminator
 from pix2pix_k3.generator import unet_generator
 from pix2pix_k3.losses import gan_loss, l1_loss
+from pix2pix_k3.paper import IMAGE_SIZE
 
-from .adapters import StepTrainer, numpy, tensor
-from .models import Models
+from .adapters import (
+    DiscriminatorAdapter,
+    GeneratorAdapter,
+    JitterAdapter,
+    LossAdapter,
+    StepAdapter,
+)
+from .models import SIZE
 
 
 def jitter(a, b, rng):
@@ -26,7 +31,7 @@ def jitter(a, b, rng):
     top, left = rng.integers(0, 31, 2)
     b = b[top : top + 256, left : left + 256]
     if rng.random() < 0.5:
-        a, b = a[:, ::-1], b[:, ::-1]
+        a, b = ops.flip(a, axis=1), ops.flip(b, axis=1)
     return a, b
 
 
@@ -34,8 +39,8 @@ def generator(image_size):
     return unet_generator(image_size)
 
 
-def discriminator(image_size):
-    return patchgan_discriminator(70, image_size=image_size)
+def discriminator(n_layers, image_size):
+    return patchgan_discriminator(n_layers=n_layers, image_size=image_size)
 
 
 def discriminator_loss(real_logits, fake_logits):
@@ -62,39 +67,15 @@ def train_step(models, x, y):
     return {"d_loss": d, "g_loss": g}
 
 
-class Planted:
-    """The implementation above, through the suite's adapter protocol."""
+class Planted(JitterAdapter, GeneratorAdapter, DiscriminatorAdapter, LossAdapter, StepAdapter):
+    """The implementation above, through the suite's adapter protocol: the course's
+    adapters, each handed the function above that it runs."""
 
     name = "the planted implementation"
     capabilities = {"generator", "discriminator", "data", "losses", "training", "recording"}
-    image_sizes = (32, 256)
-    receptive_fields = (70,)
-    discriminator_sizes = (256,)
-    discriminator_outputs = "logits"
-    discriminator_norm = "batch"
-    directions = ("AtoB", "BtoA")
+    image_sizes = (SIZE, IMAGE_SIZE)  # G's architecture at 256, training at 32
+    discriminator_sizes = (IMAGE_SIZE,)
 
-    def generator(self, image_size, in_channels=3, out_channels=3):
-        return generator(image_size)
-
-    def run_generator(self, network, images, training):
-        return numpy(network(tensor(images), training=training))
-
-    def discriminator(self, receptive_field, image_size, in_channels=3, out_channels=3):
-        return discriminator(image_size)
-
-    def run_discriminator(self, network, inputs, images, training=False):
-        return numpy(network([tensor(inputs), tensor(images)], training=training))
-
-    def load_pair(self, path, seed, direction):
-        a, b = (to_model_range(side) for side in read_pair((path,), direction))
-        return tuple(numpy(side) for side in jitter(a, b, np.random.default_rng(seed)))
-
-    def discriminator_loss(self, real_outputs, fake_outputs):
-        return float(numpy(discriminator_loss(tensor(real_outputs), tensor(fake_outputs))))
-
-    def generator_loss(self, fake_outputs, generated, targets):
-        return float(numpy(generator_loss(*map(tensor, (fake_outputs, generated, targets)))))
-
-    def trainer(self, image_size):
-        return StepTrainer(train_step, Models.build(image_size))
+    def __init__(self):
+        self.pair_jitter, self.unet_generator, self.patchgan = jitter, generator, discriminator
+        self.d_loss, self.g_loss, self.train_step = discriminator_loss, generator_loss, train_step

@@ -34,13 +34,10 @@ class Report:
 
     def compare(self, name, expected, got, rtol=1e-5, atol=0.0, hint=""):
         """A numeric check: `got` against the stored `expected`, by relative error."""
-        expected_array = np.asarray(expected, "float64")
-        got_array = np.asarray(got, "float64") if got is not None else None
-        if got_array is None or got_array.shape != expected_array.shape:
-            shape = None if got_array is None else got_array.shape
-            return self.add(
-                name, False, f"expected shape {expected_array.shape}, got {shape}", hint
-            )
+        expected_array, got_array = (np.asarray(v, "float64") for v in (expected, got))
+        if got_array.shape != expected_array.shape:
+            detail = f"expected shape {expected_array.shape}, got {got_array.shape}"
+            return self.add(name, False, detail, hint)
         finite = bool(np.all(np.isfinite(got_array)))
         error = relative_error(expected_array, got_array) if finite else np.inf
         passed = finite and (

@@ -25,6 +25,9 @@ arguments in brackets are the backend's own carriers of state and gradients):
   (BatchNorm's statistics, dropout's seed state). For a train step written on top of
   the backend rather than inside Keras' trainer: the course's exercise on the
   alternating step (`pix2pix_k3.course.update`).
+- `observe(store, values)` and `observed()`: hand tensors computed inside a step, traced
+  or not, to `store` as NumPy arrays, in order; `observed()` returns once every one has
+  arrived. What records a step for the specification suite (the course's checks).
 
 and the backend's hooks for a run: `global_random_state()` and
 `set_global_random_state(state)` (what `--resume` restores), `on_accelerator()` (whether
@@ -46,6 +49,8 @@ CONTRACT = (
     "train_step",
     "test_step",
     "minimize",
+    "observe",
+    "observed",
     "global_random_state",
     "set_global_random_state",
     "on_accelerator",

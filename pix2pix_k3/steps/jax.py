@@ -10,6 +10,7 @@ moving statistics and dropout's seed state all advance across steps and `fit` ca
 
 import jax
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -181,6 +182,17 @@ def minimize(loss_fn, network, optimizer, state):
         if value is not None:
             variable.assign(value)
     return loss
+
+
+def observe(store, values):
+    """`store(*arrays)` when the values are computed: under `jax.value_and_grad` or jit
+    they are traced, so a `jax.debug.callback` hands them over, in call order."""
+    jax.debug.callback(lambda *arrays: store(*map(np.asarray, arrays)), *values, ordered=True)
+
+
+def observed():
+    """Wait for every pending `observe`."""
+    jax.effects_barrier()
 
 
 def global_random_state():

@@ -67,6 +67,15 @@ def minimize(loss_fn, network, optimizer, state):
     return loss
 
 
+def observe(store, values):
+    """`store(*arrays)` now: eager TensorFlow has the values."""
+    store(*(keras.ops.convert_to_numpy(value) for value in values))
+
+
+def observed():
+    """Nothing to wait for: `observe` stored the values as it was called."""
+
+
 def global_random_state():
     """Arrays of the backend's global random state that a step draws from: none here,
     every draw comes from the model's seed generators."""

@@ -95,6 +95,15 @@ def minimize(loss_fn, network, optimizer, state):
     return loss.detach()
 
 
+def observe(store, values):
+    """`store(*arrays)` now: eager torch has the values."""
+    store(*(keras.ops.convert_to_numpy(value) for value in values))
+
+
+def observed():
+    """Nothing to wait for: `observe` stored the values as it was called."""
+
+
 def global_random_state():
     """torch's global generators: Keras' unseeded dropout draws its masks from them."""
     state = {"torch_cpu": torch.get_rng_state().numpy()}
