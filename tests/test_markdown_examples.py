@@ -110,7 +110,8 @@ def example_data(folder):
 
 
 def environment(backend):
-    env = {**os.environ, "KERAS_BACKEND": backend, "OMP_NUM_THREADS": "2"}
+    # Two pages run at a time: a thread each keeps torch off the other's core.
+    env = {**os.environ, "KERAS_BACKEND": backend, "OMP_NUM_THREADS": "1"}
     env["PATH"] = f"{pathlib.Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     return env
 
