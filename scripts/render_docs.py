@@ -16,7 +16,11 @@ KERAS_BACKEND, and its executed form is written as Markdown to
 `docs/tutorials/<name>.md`, with its figures in `docs/tutorials/<name>_files/`. The pages
 are committed, so the site builds without executing anything. The first line of each page
 records a hash of the notebook's cells (their sources, not their outputs):
-`tests/test_docs.py` checks that every page is in sync with its notebook.
+`tests/test_docs.py` checks that every page is in sync with its notebook. It also
+records how long the notebook ran, with which backend on how many cores: a time the
+prose states must agree with it or with a printed one. After rendering, every number of
+the pages' prose is checked against what backs it (`scripts/prose_numbers.py`); the
+script lists what is not backed and exits 1.
 
 A hash of the sources cannot see a page go stale when the *package* changes under it (a
 cell that prints a module's size, a layer table, a parameter count). Cells whose output
@@ -28,7 +32,9 @@ cell, rendered with its new outputs, still appears verbatim on the committed pag
 import argparse
 import hashlib
 import json
+import os
 import pathlib
+import re
 import shutil
 import sys
 import time
@@ -37,7 +43,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
 EXERCISES, EXERCISE_PAGES = TUTORIALS / "exercises", ROOT / "docs" / "exercises"
 PROGRAMS = ("fit", "translate", "evaluate", "export")  # the order of docs/cli.md
-MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest} -->"
+MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest}{ran} -->"
+RAN = "; ran in {seconds:.0f} s with {backend} on {cores} cores"  # what prose times agree with
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
 DETERMINISTIC = "deterministic"  # the tag of cells whose outputs the pages must show
 
@@ -52,7 +59,8 @@ def source_hash(notebook_path):
 def recorded_hash(page_path):
     """The hash a rendered page was made from (None if the page has no marker)."""
     first = pathlib.Path(page_path).read_text().split("\n", 1)[0]
-    return first.rsplit("source hash ", 1)[-1].split(" ")[0] if "source hash" in first else None
+    found = re.search(r"source hash (\w+)", first)
+    return found.group(1) if found else None
 
 
 def execute(notebook_path, timeout=TIMEOUT_S):
@@ -132,7 +140,9 @@ def render(notebook_path):
         target = PAGES / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    marker = MARKER.format(name=name, digest=source_hash(notebook_path))
+    backend = os.environ.get("KERAS_BACKEND", "jax")  # the notebooks' own default
+    ran = RAN.format(seconds=seconds, backend=backend, cores=os.cpu_count())
+    marker = MARKER.format(name=name, digest=source_hash(notebook_path), ran=ran)
     (PAGES / f"{name}.md").write_text(f"{marker}\n\n{body.strip()}\n")
     return seconds
 
@@ -149,7 +159,7 @@ def exercise_page(solution_path):
 
     body, _ = MarkdownExporter().from_notebook_node(nbformat.read(student, as_version=4))
     name = student.stem
-    marker = MARKER.format(name=f"exercises/{name}", digest=source_hash(solution_path))
+    marker = MARKER.format(name=f"exercises/{name}", digest=source_hash(solution_path), ran="")
     download = (
         f"*The student's notebook: [download {name}.ipynb]({name}.ipynb), open it in "
         "Jupyter and run it top to bottom; [Using pix2pix_k3 in a course](../course.md) "
@@ -202,10 +212,15 @@ def main():
         TUTORIALS.glob("*.ipynb")
     )
     PAGES.mkdir(parents=True, exist_ok=True)
+    import prose_numbers  # beside this script, which Python puts first on sys.path
+
+    problems = []
     for path in paths:
         seconds = render(path)
         print(f"{path.name}: executed in {seconds:.0f} s -> docs/tutorials/{path.stem}.md")
-    return 0
+        problems += prose_numbers.check(path)
+    print("\n".join(problems) or "every number of the pages' prose is backed")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
