@@ -7,7 +7,7 @@ For each installed backend (jax and torch, and tensorflow where it installs), ea
 processes of its own, it prints:
 
 - the device the backend computes on, and which convolution forms ran (`pix2pix_k3.fast`);
-- parity: one train step from NumPy-made weights (`tests/support/parity_step.py`) on the
+- parity: one train step from NumPy-made weights (`pix2pix_k3.parity`) on the
   device and on the CPU (the same script with the accelerator hidden), the largest
   weight difference beside a typical step's size;
 - the train step at batch 1 and 64 (256 px), float32 and mixed_bfloat16: median step,
@@ -37,7 +37,6 @@ import time
 import types
 
 HERE = pathlib.Path(__file__).resolve().parent
-PARITY = HERE.parent / "tests" / "support" / "parity_step.py"
 BACKENDS = ("jax", "torch", "tensorflow")
 POLICIES = ("float32", "mixed_bfloat16")
 HIDE_ACCELERATORS = {"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
@@ -115,7 +114,7 @@ def parity(backend, folder):
     for where, env in (("device", {}), ("cpu", HIDE_ACCELERATORS)):
         out = pathlib.Path(folder) / f"{backend}_{where}.npz"
         script = f"import runpy, sys; sys.argv = ['', {str(out)!r}]; "
-        script += f"runpy.run_path({str(PARITY)!r}, run_name='__main__'); print('{{}}')"
+        script += "runpy.run_module('pix2pix_k3.parity', run_name='__main__'); print('{}')"
         done = child(["-c", script], backend, env)
         if "error" in done:
             return {"error": f"{where}: {done['error']}"}

@@ -3,17 +3,16 @@ tensorflow and torch after one train step (dropout off), within 1e-4 relative.""
 
 import importlib.util
 import os
-import pathlib
 import subprocess
 import sys
 
 import keras
 import numpy as np
 import pytest
-from parity_step import one_step
+
+from pix2pix_k3.parity import one_step
 
 BACKENDS = ("jax", "tensorflow", "torch")
-SUPPORT = pathlib.Path(__file__).resolve().parent / "support"
 RTOL = 1e-4
 # Adam's first step moves a weight by lr * g / (|g| + eps), lr = 2e-4: for a gradient
 # near eps, float32 rounding of g becomes a visible difference. Measured: 3 to 5 of
@@ -33,7 +32,7 @@ def run_elsewhere(backend, tmp_path):
     out = tmp_path / f"{backend}.npz"
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [sys.executable, str(SUPPORT / "parity_step.py"), str(out)],
+        [sys.executable, "-m", "pix2pix_k3.parity", str(out)],
         env=env,
         capture_output=True,
         text=True,

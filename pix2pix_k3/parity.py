@@ -1,7 +1,8 @@
 """One train step from NumPy-made weights: the same numbers on every Keras backend.
 
-Run as a script (`KERAS_BACKEND=torch python tests/support/parity_step.py out.npz`) or call
-`one_step()`; `test_parity.py` compares the backends. Every weight comes from a NumPy
+Run as a program (`KERAS_BACKEND=torch python -m pix2pix_k3.parity out.npz`), one process
+per backend, or call `one_step()`; tutorial 5 and `tests/test_parity.py` compare the
+backends, `benchmarks/gpu_check.py` a device with the CPU. Every weight comes from a NumPy
 generator seeded by the weight's position, so the starting point is identical
 whatever the backend's own random number generator. Dropout is off: its masks come
 from each backend's RNG and cannot match.
@@ -10,6 +11,8 @@ from each backend's RNG and cannot match.
 import sys
 
 import numpy as np
+
+from pix2pix_k3.paper import WEIGHT_STDDEV
 
 SIZE, BATCH = 32, 2
 
@@ -21,8 +24,8 @@ def initial_value(index, variable):
     if name == "moving_mean":
         return np.zeros(shape, "float32")
     if name in ("moving_variance", "gamma"):
-        return (1.0 + 0.02 * rng.standard_normal(shape)).astype("float32")
-    return (0.02 * rng.standard_normal(shape)).astype("float32")
+        return (1.0 + WEIGHT_STDDEV * rng.standard_normal(shape)).astype("float32")
+    return (WEIGHT_STDDEV * rng.standard_normal(shape)).astype("float32")
 
 
 def one_step():
