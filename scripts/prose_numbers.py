@@ -5,12 +5,13 @@
 A tutorial page is its notebook executed (`scripts/render_docs.py`). Its prose (the
 Markdown cells) may state a number only if the number is
 
-- printed by the page's own outputs (a parameter count, a loss, a percentage, a time);
+- printed by the page's own outputs (a parameter count, a loss, a percentage, a time),
+  or such a decimal rounded ("0.69" for a printed 0.693147);
 - written in the page's code (a setting: `--epochs 6`, `image_size=256`);
 - a constant of the paper that `pix2pix_k3.paper` holds (256, 70, 100, 0.5, ...);
 - a reference: Table 3, Figure 6, section 2.2, appendix 6.1.2, tutorial 4, exercise 3;
 - inside a quotation of the paper (a `>` block), a code span or a link;
-- the result of arithmetic the prose writes out, where it holds ("286 − 256 + 1 = 31",
+- the result of arithmetic the prose writes out, result last, where it holds ("286 − 256 + 1 = 31",
   "(70/8)² ≈ 77"); arithmetic that does not hold is reported;
 - or declared, with the reason, in the notebook's metadata
   (`"pix2pix_k3": {"prose numbers": {"0.66": "Table 3's FCN score of the 70x70"}}`):
@@ -57,7 +58,7 @@ SPELLED = rf"a few|two|{'|'.join(WORDS)}"
 TIME = re.compile(
     r"(?:(?P<bound>under|less than|within|at most|below)\s+)?"
     r"(?P<about>(?:about|around|roughly)\s+)?"
-    rf"(?:(?P<digits>\d+(?:\.\d+)?)\s*{UNIT}|(?P<words>{SPELLED})\s+{UNIT}"
+    rf"(?:(?<![\w.])(?P<digits>\d+(?:\.\d+)?)\s*{UNIT}|(?P<words>{SPELLED})\s+{UNIT}"
     r"|(?P<one>an?)\s+(?P<long>minute|hour)\b)",
     re.I,
 )
@@ -72,9 +73,14 @@ def value_of(text):
     return str(int(value)) if value.is_integer() else repr(value)
 
 
+def spaced(text):
+    """`text` with sizes spaced out: "30x30" and "30×30" read as two numbers."""
+    return re.sub(r"(?<=\d)[x×](?=\d)", " × ", text)
+
+
 def numbers_in(text):
     """Every number written in `text`, as value_of gives it."""
-    return {value_of(m.group(0)) for m in NUMBER.finditer(text)}
+    return {value_of(m.group(0)) for m in NUMBER.finditer(spaced(text))}
 
 
 def unit_of(match):
@@ -105,7 +111,7 @@ def plain_prose(markdown):
     text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
     text = re.sub(r"\]\([^)]*\)", "] ", text)
     text = re.sub(r"<!--.*?-->|<[^>]+>", " ", text, flags=re.S)
-    return re.sub(r"\*+", "", text)  # emphasis: "= **1,922**" is arithmetic too
+    return spaced(re.sub(r"\*+", "", text))  # emphasis: "= **1,922**" is arithmetic too
 
 
 def page_outputs(page_text, notebook):
@@ -161,10 +167,13 @@ def paper_numbers():
     return found | {"1", "2"}  # counting words the paper's sentences use as digits
 
 
-ENUMERATION = re.compile(r"(?:^|\n)[ \t#]*\[?$")  # "1. ..." items, "## 3. Title", "[6. Title]"
+ENUMERATION = re.compile(r"(?:^|\n)[ \t#]*$")  # at the start of a line: a list or a heading
 POWER_BASE = re.compile(r"^\s*(?:\^|[⁻⁰¹²³⁴⁵⁶⁷⁸⁹])")  # the 10 of 10^{-4} or 10⁻⁴
 EXPRESSION = r"[\d(][\d,.\s+\-−×*/·()²³]*[\d)²³]"
-EQUATION = re.compile(rf"({EXPRESSION})\s*(=|≈)\s*(\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)")
+EQUATION = re.compile(
+    rf"(?<![\d,.])({EXPRESSION})\s*(=|≈)\s*(\d{{1,3}}(?:,\d{{3}})+|\d+(?:\.\d+)?)(?!\w|[,.]\d)(%?)"
+    r"(?!\s*[+\-−×*/·]\s*\d)"  # "= 960 / 93" is not a result
+)
 
 
 def evaluate(expression):
@@ -185,16 +194,34 @@ def equations(prose):
     (to the digits written, after ≈)."""
     found = []
     for match in EQUATION.finditer(prose):
-        value = evaluate(match.group(1))
+        expression = match.group(1)
+        while expression.startswith("(") and expression.count("(") > expression.count(")"):
+            expression = expression[1:]  # "(1 + 2 = 3)": the bracket opens the aside
+        value = evaluate(expression)
         if value is None:
             continue
+        value *= 100 if match.group(4) else 1  # "25,165,824 / 54,413,955 ≈ 46%"
         result = match.group(3).replace(",", "")
         decimals = len(result.split(".")[1]) if "." in result else 0
         allowed = 0.5 * 10**-decimals if match.group(2) == "≈" else 1e-9 * max(1, abs(value))
         ok = abs(value - float(result)) <= allowed
-        says = f"{' '.join(match.group(1).split())} is {value:.10g}, not {match.group(3)}"
+        says = f"{' '.join(expression.split())} is {value:.10g}, not {match.group(3)}"
         found.append((match.span(3), ok, says))
     return found
+
+
+def rounds_from(number, printed):
+    """Whether a decimal `number` of the prose is a printed number rounded to its digits
+    ("0.69" for a printed 0.693147; an integer must be printed as it is)."""
+    number = number.replace(",", "")
+    if "." not in number:
+        return False
+    digits = len(number.split(".")[1])  # as written: "0.70" has two
+    return any(
+        "." in value and len(value.split(".")[1]) > digits and
+        round(float(value), digits) == float(number)
+        for value in printed
+    )  # fmt: skip
 
 
 def context(prose, match):
@@ -214,7 +241,8 @@ def check(notebook_path, page_path=None):
     code = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code")
     declared = notebook.get("metadata", {}).get(METADATA_KEY, {}).get(DECLARED_KEY, {})
     declared_values = {value_of(number): number for number in declared}
-    known = numbers_in(outputs) | numbers_in(code) | paper_numbers()
+    printed = numbers_in(outputs)
+    known = printed | numbers_in(code) | paper_numbers()
     measured = measured_times(page, outputs)
     problems, used = [], set()
     for index, cell in enumerate(notebook["cells"]):
@@ -224,27 +252,24 @@ def check(notebook_path, page_path=None):
         where = f"{notebook_path.stem}, cell {index}"
         problems += time_problems(prose, measured, where)
         skipped = [m.span() for m in TIME.finditer(prose)]
-        derived = []
-        for span, ok, says in equations(prose):
+        for (start, end), ok, says in equations(prose):  # a cell's results, wherever used
             if ok:
-                derived.append(span)
+                known.add(value_of(prose[start:end]))
             else:
                 problems.append(f"{where}: the arithmetic is wrong: {says}")
         for match in NUMBER.finditer(prose):
             number, start, end = value_of(match.group(0)), match.start(), match.end()
             if any(a <= start < b for a, b in skipped) or REFERENCE.search(prose[:start]):
                 continue
-            if ENUMERATION.search(prose[:start]) and prose[end : end + 1] == ".":
+            numbered = ENUMERATION.search(prose[:start]) or prose[start - 1 : start] == "["
+            if numbered and prose[end : end + 1] == ".":  # "1. ...", "## 3. Title", "[6. Title]"
                 continue
             if number == "10" and POWER_BASE.match(prose[end:]):
-                continue
-            if (start, end) in derived:
-                known.add(number)
                 continue
             if number in declared_values:
                 used.add(declared_values[number])
                 continue
-            if number not in known:
+            if number not in known and not rounds_from(match.group(0), printed):
                 problems.append(
                     f"{where}: {match.group(0)!r} is in no output, code or paper constant "
                     f"of this page (in: {context(prose, match)!r}); print it, write out the "

@@ -147,6 +147,29 @@ def render(notebook_path):
     return seconds
 
 
+TIMES_START, TIMES_END = "<!-- run times: written by scripts/render_docs.py -->", "<!-- end -->"
+
+
+def run_times():
+    """The Markdown table of each tutorial's recorded run time (its page's first line),
+    which docs/course.md shows between TIMES_START and TIMES_END."""
+    rows = ["| tutorial | ran in | with |", "|---|---|---|"]
+    for page in sorted(PAGES.glob("*.md")):
+        first = page.read_text().split("\n", 1)[0]
+        found = re.search(r"ran in (\d+) s with (\w+) on (\d+) cores", first)
+        title = page.read_text().split("\n# ", 1)[1].split("\n", 1)[0]
+        ran = f"{found.group(1)} s | {found.group(2)}, {found.group(3)} cores" if found else "- | -"
+        rows.append(f"| [{title}](tutorials/{page.name}) | {ran} |")
+    return "\n".join(rows)
+
+
+def write_run_times(course=ROOT / "docs" / "course.md"):
+    text = course.read_text()
+    before, rest = text.split(TIMES_START, 1)
+    after = rest.split(TIMES_END, 1)[1]
+    course.write_text(f"{before}{TIMES_START}\n{run_times()}\n{TIMES_END}{after}")
+
+
 def exercise_page(solution_path):
     """Write the student copy of one solution notebook and its page; return the page's
     path. The page opens with the download link and records the solution's source hash."""
@@ -219,6 +242,8 @@ def main():
         seconds = render(path)
         print(f"{path.name}: executed in {seconds:.0f} s -> docs/tutorials/{path.stem}.md")
         problems += prose_numbers.check(path)
+    write_run_times()
+    print("docs/course.md: the tutorials' run times written")
     print("\n".join(problems) or "every number of the pages' prose is backed")
     return 1 if problems else 0
 

@@ -153,3 +153,12 @@ def test_some_cells_of_the_tutorials_are_checked_against_their_pages():
     }
     assert tagged["05_train_step"], "the step modules' sizes and sources are deterministic"
     assert sum(map(len, tagged.values())) >= 10, tagged
+
+
+def test_the_course_page_shows_each_tutorials_recorded_run_time():
+    course = (ROOT / "docs" / "course.md").read_text()
+    assert render_docs.run_times() in course, (
+        "docs/course.md's table of run times differs from the pages' first lines: "
+        "python scripts/render_docs.py writes it"
+    )
+    assert "| - |" not in render_docs.run_times(), "a page records no run time"

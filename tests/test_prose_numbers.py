@@ -8,6 +8,7 @@ Checked here on small pages made for the purpose (a notebook and its rendered pa
 import importlib.util
 import json
 import pathlib
+import re
 
 import pytest
 from hypothesis import given
@@ -95,3 +96,33 @@ def test_a_stated_time_must_agree_with_a_measured_one(tmp_path, sentence, second
 
 def test_spelled_out_numbers_count_from_three():
     assert prose_numbers.numbers_in("its six halvings, one cell, two images") == {"6"}
+
+
+def test_a_decimal_may_be_a_printed_one_rounded_but_not_an_integer(tmp_path):
+    assert page(tmp_path, "D's loss starts near 0.69.", output="loss 0.693147") == []
+    assert page(tmp_path, "D's loss starts near 0.70.", output="loss 0.693147") != []
+    assert page(tmp_path, "It has 580 weights.", output="580.4") != []
+
+
+NOTEBOOKS = sorted((ROOT / "tutorials").glob("*.ipynb"))
+TEN_MINUTES, CORES = 600, 2  # each tutorial, as rendered on a laptop-sized CPU
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_every_number_of_a_tutorial_is_backed_by_its_page(notebook):
+    problems = prose_numbers.check(notebook)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+def test_each_tutorial_ran_in_under_ten_minutes_on_two_cores(notebook):
+    first = (ROOT / "docs" / "tutorials" / f"{notebook.stem}.md").read_text().split("\n", 1)[0]
+    found = re.search(r"ran in (\d+) s with (\w+) on (\d+) cores", first)
+    assert found, f"{notebook.stem}'s page records no run time: python scripts/render_docs.py"
+    seconds, cores = int(found.group(1)), int(found.group(3))
+    assert cores <= CORES and seconds <= TEN_MINUTES, first
+
+
+def test_a_result_derived_later_in_the_cell_backs_its_earlier_mentions(tmp_path):
+    prose = "Rows 8i − 23 to 8i + 69: the 23 is padding (1 + 2 + 4 + 8 + 8 = 23); 70 − 1 = 69."
+    assert page(tmp_path, prose) == []
