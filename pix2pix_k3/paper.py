@@ -61,7 +61,7 @@ PATCH = 70
 # and then randomly cropping back to size 256x256".
 IMAGE_SIZE = 256
 LOAD_SIZE = 286
-# Appendix 6.3, facades: "Trained for 200 epochs, batch size 1". The reference keeps the
+# Appendix 6.2, facades: "Trained for 200 epochs, batch size 1". The reference keeps the
 # learning rate for the first half and decays it linearly over the second.
 FACADES_EPOCHS = 200
 BATCH_SIZE = 1
