@@ -125,10 +125,23 @@ def page_outputs(page_text, notebook):
     return rest
 
 
+RAN = re.compile(r"ran in (?P<seconds>\d+) s with (?P<backend>\w+) on (?P<cores>\d+) cores")
+
+
+def recorded_run(page_text):
+    """(seconds, backend, cores) that the renderer recorded in a page's first line, or None.
+
+    The one reader of what `scripts/render_docs.py` writes there (its `RAN`)."""
+    found = RAN.search(page_text.split("\n", 1)[0])
+    if not found:
+        return None
+    return int(found["seconds"]), found["backend"], int(found["cores"])
+
+
 def recorded_seconds(page_text):
     """The run time the renderer recorded in the page's first line, or None."""
-    found = re.search(r"ran in (\d+) s", page_text.split("\n", 1)[0])
-    return float(found.group(1)) if found else None
+    run = recorded_run(page_text)
+    return float(run[0]) if run else None
 
 
 def measured_times(page_text, outputs):

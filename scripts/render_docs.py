@@ -31,6 +31,7 @@ cell, rendered with its new outputs, still appears verbatim on the committed pag
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import pathlib
@@ -44,7 +45,7 @@ TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
 EXERCISES, EXERCISE_PAGES = TUTORIALS / "exercises", ROOT / "docs" / "exercises"
 PROGRAMS = ("fit", "translate", "evaluate", "export")  # the order of docs/cli.md
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest}{ran} -->"
-RAN = "; ran in {seconds:.0f} s with {backend} on {cores} cores"  # what prose times agree with
+RAN = "; ran in {seconds:.0f} s with {backend} on {cores} cores"  # read by prose_numbers.RAN
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
 DETERMINISTIC = "deterministic"  # the tag of cells whose outputs the pages must show
 
@@ -150,15 +151,25 @@ def render(notebook_path):
 TIMES_START, TIMES_END = "<!-- run times: written by scripts/render_docs.py -->", "<!-- end -->"
 
 
+def prose_numbers():
+    """scripts/prose_numbers.py, loaded from beside this script (which is not a package)."""
+    path = pathlib.Path(__file__).with_name("prose_numbers.py")
+    spec = importlib.util.spec_from_file_location("prose_numbers", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_times():
     """The Markdown table of each tutorial's recorded run time (its page's first line),
     which docs/course.md shows between TIMES_START and TIMES_END."""
+    recorded_run = prose_numbers().recorded_run
     rows = ["| tutorial | ran in | with |", "|---|---|---|"]
     for page in sorted(PAGES.glob("*.md")):
-        first = page.read_text().split("\n", 1)[0]
-        found = re.search(r"ran in (\d+) s with (\w+) on (\d+) cores", first)
-        title = page.read_text().split("\n# ", 1)[1].split("\n", 1)[0]
-        ran = f"{found.group(1)} s | {found.group(2)}, {found.group(3)} cores" if found else "- | -"
+        text = page.read_text()
+        found = recorded_run(text)
+        title = text.split("\n# ", 1)[1].split("\n", 1)[0]
+        ran = f"{found[0]} s | {found[1]}, {found[2]} cores" if found else "- | -"
         rows.append(f"| [{title}](tutorials/{page.name}) | {ran} |")
     return "\n".join(rows)
 
@@ -235,13 +246,12 @@ def main():
         TUTORIALS.glob("*.ipynb")
     )
     PAGES.mkdir(parents=True, exist_ok=True)
-    import prose_numbers  # beside this script, which Python puts first on sys.path
-
+    check = prose_numbers().check
     problems = []
     for path in paths:
         seconds = render(path)
         print(f"{path.name}: executed in {seconds:.0f} s -> docs/tutorials/{path.stem}.md")
-        problems += prose_numbers.check(path)
+        problems += check(path)
     write_run_times()
     print("docs/course.md: the tutorials' run times written")
     print("\n".join(problems) or "every number of the pages' prose is backed")

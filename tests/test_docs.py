@@ -162,3 +162,10 @@ def test_the_course_page_shows_each_tutorials_recorded_run_time():
         "python scripts/render_docs.py writes it"
     )
     assert "| - |" not in render_docs.run_times(), "a page records no run time"
+
+
+def test_the_run_time_a_page_records_is_read_back_as_written():
+    ran = render_docs.RAN.format(seconds=12.4, backend="torch", cores=2)
+    line = render_docs.MARKER.format(name="t", digest="0123", ran=ran)
+    assert render_docs.prose_numbers().recorded_run(f"{line}\n\n# T\n") == (12, "torch", 2)
+    assert render_docs.prose_numbers().recorded_run("<!-- no run -->\n") is None

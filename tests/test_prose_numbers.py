@@ -8,7 +8,6 @@ Checked here on small pages made for the purpose (a notebook and its rendered pa
 import importlib.util
 import json
 import pathlib
-import re
 
 import pytest
 from hypothesis import given
@@ -116,11 +115,11 @@ def test_every_number_of_a_tutorial_is_backed_by_its_page(notebook):
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
 def test_each_tutorial_ran_in_under_ten_minutes_on_two_cores(notebook):
-    first = (ROOT / "docs" / "tutorials" / f"{notebook.stem}.md").read_text().split("\n", 1)[0]
-    found = re.search(r"ran in (\d+) s with (\w+) on (\d+) cores", first)
+    page = (ROOT / "docs" / "tutorials" / f"{notebook.stem}.md").read_text()
+    found = prose_numbers.recorded_run(page)
     assert found, f"{notebook.stem}'s page records no run time: python scripts/render_docs.py"
-    seconds, cores = int(found.group(1)), int(found.group(3))
-    assert cores <= CORES and seconds <= TEN_MINUTES, first
+    seconds, _, cores = found
+    assert cores <= CORES and seconds <= TEN_MINUTES, page.split("\n", 1)[0]
 
 
 def test_a_result_derived_later_in_the_cell_backs_its_earlier_mentions(tmp_path):
