@@ -38,6 +38,7 @@ import pathlib
 import re
 import shutil
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -47,6 +48,7 @@ PROGRAMS = ("fit", "translate", "evaluate", "export")  # the order of docs/cli.m
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest}{ran} -->"
 RAN = "; ran in {seconds:.0f} s with {backend} on {cores} cores"  # read by prose_numbers.RAN
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
+CACHE_VARIABLE = "PIX2PIX_K3_COMPILATION_CACHE"  # pix2pix_k3.compile_cache.VARIABLE
 DETERMINISTIC = "deterministic"  # the tag of cells whose outputs the pages must show
 
 
@@ -64,8 +66,13 @@ def recorded_hash(page_path):
     return found.group(1) if found else None
 
 
-def execute(notebook_path, timeout=TIMEOUT_S):
-    """The notebook, executed in a fresh kernel started in the tutorials folder."""
+def execute(notebook_path, timeout=TIMEOUT_S, compilation_cache=None):
+    """The notebook, executed in a fresh kernel started in the tutorials folder.
+
+    The tutorials that train turn on JAX's compilation cache (`pix2pix_k3.compile_cache`);
+    here it lives in `compilation_cache`, by default a new empty folder, so that the time
+    a page records is that of a first run, not one that found its compilations on disk.
+    """
     import nbformat
     from nbclient import NotebookClient
 
@@ -76,7 +83,16 @@ def execute(notebook_path, timeout=TIMEOUT_S):
         kernel_name="python3",
         resources={"metadata": {"path": str(pathlib.Path(notebook_path).parent)}},
     )
-    client.execute()
+    with tempfile.TemporaryDirectory(prefix="pix2pix_render_cache_") as empty:
+        saved = os.environ.get(CACHE_VARIABLE)
+        os.environ[CACHE_VARIABLE] = str(compilation_cache or empty)  # the kernel inherits it
+        try:
+            client.execute()
+        finally:
+            if saved is None:
+                del os.environ[CACHE_VARIABLE]
+            else:
+                os.environ[CACHE_VARIABLE] = saved
     return notebook
 
 

@@ -97,6 +97,11 @@ def test_the_site_builds_with_no_warnings(tmp_path):
         assert f'href="../{solution.name}"' in page, f"{solution.stem}'s page has no download link"
 
 
+@pytest.fixture(scope="module")
+def shared_compilations(tmp_path_factory):
+    return tmp_path_factory.mktemp("jax_compilations")
+
+
 runs_notebooks = keras.backend.backend() == NOTEBOOK_BACKEND or os.environ.get(
     "PIX2PIX_NOTEBOOKS_ALL_BACKENDS"
 )
@@ -104,12 +109,14 @@ runs_notebooks = keras.backend.backend() == NOTEBOOK_BACKEND or os.environ.get(
 
 @pytest.mark.skipif(not runs_notebooks, reason=f"notebooks run under {NOTEBOOK_BACKEND} in CI")
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
-def test_each_notebook_executes_without_error(notebook, monkeypatch):
-    """Every cell runs; tutorial 6 at its smoke scale (1 epoch of 16 pairs a run), since
-    its page's figures come from scripts/render_docs.py at the default scale."""
+def test_each_notebook_executes_without_error(notebook, monkeypatch, shared_compilations):
+    """Every cell runs; the tutorials that train at their smoke scale (1 epoch of 16 pairs
+    a run, one seed), since their pages' figures come from scripts/render_docs.py at the
+    tutorial scale. The notebooks share one JAX compilation cache: the same arm trained
+    in two tutorials compiles once."""
     pytest.importorskip("nbclient")
     monkeypatch.setenv("PIX2PIX_TUTORIAL_SCALE", "smoke")
-    executed = render_docs.execute(notebook)
+    executed = render_docs.execute(notebook, compilation_cache=shared_compilations)
     page = ROOT / "docs" / "tutorials" / f"{notebook.stem}.md"
     stale = render_docs.drifted_cells(executed, page)
     assert not stale, (
