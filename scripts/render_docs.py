@@ -48,7 +48,8 @@ PROGRAMS = ("fit", "translate", "evaluate", "export")  # the order of docs/cli.m
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest}{ran} -->"
 RAN = "; ran in {seconds:.0f} s with {backend} on {cores} cores"  # read by prose_numbers.RAN
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU
-CACHE_VARIABLE = "PIX2PIX_K3_COMPILATION_CACHE"  # pix2pix_k3.compile_cache.VARIABLE
+# pix2pix_k3.compile_cache.VARIABLE, and JAX's own, which overrides it where set
+CACHE_VARIABLES = ("PIX2PIX_K3_COMPILATION_CACHE", "JAX_COMPILATION_CACHE_DIR")
 DETERMINISTIC = "deterministic"  # the tag of cells whose outputs the pages must show
 
 
@@ -71,7 +72,8 @@ def execute(notebook_path, timeout=TIMEOUT_S, compilation_cache=None):
 
     The tutorials that train turn on JAX's compilation cache (`pix2pix_k3.compile_cache`);
     here it lives in `compilation_cache`, by default a new empty folder, so that the time
-    a page records is that of a first run, not one that found its compilations on disk.
+    a page records is that of a first run, not one that found its compilations on disk
+    (JAX's own JAX_COMPILATION_CACHE_DIR is pointed there too, since it would rule).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -84,15 +86,17 @@ def execute(notebook_path, timeout=TIMEOUT_S, compilation_cache=None):
         resources={"metadata": {"path": str(pathlib.Path(notebook_path).parent)}},
     )
     with tempfile.TemporaryDirectory(prefix="pix2pix_render_cache_") as empty:
-        saved = os.environ.get(CACHE_VARIABLE)
-        os.environ[CACHE_VARIABLE] = str(compilation_cache or empty)  # the kernel inherits it
+        folder = str(compilation_cache or empty)
+        saved = {name: os.environ.get(name) for name in CACHE_VARIABLES}
+        os.environ.update(dict.fromkeys(CACHE_VARIABLES, folder))  # the kernel inherits them
         try:
             client.execute()
         finally:
-            if saved is None:
-                del os.environ[CACHE_VARIABLE]
-            else:
-                os.environ[CACHE_VARIABLE] = saved
+            for name, value in saved.items():
+                if value is None:
+                    del os.environ[name]
+                else:
+                    os.environ[name] = value
     return notebook
 
 

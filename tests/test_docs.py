@@ -98,8 +98,9 @@ def test_the_site_builds_with_no_warnings(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def shared_compilations(tmp_path_factory):
-    return tmp_path_factory.mktemp("jax_compilations")
+def shared_compilations():
+    """The suite's own JAX compilation cache (tests/conftest.py)."""
+    return os.environ["JAX_COMPILATION_CACHE_DIR"]
 
 
 runs_notebooks = keras.backend.backend() == NOTEBOOK_BACKEND or os.environ.get(
@@ -112,8 +113,8 @@ runs_notebooks = keras.backend.backend() == NOTEBOOK_BACKEND or os.environ.get(
 def test_each_notebook_executes_without_error(notebook, monkeypatch, shared_compilations):
     """Every cell runs; the tutorials that train at their smoke scale (1 epoch of 16 pairs
     a run, one seed), since their pages' figures come from scripts/render_docs.py at the
-    tutorial scale. The notebooks share one JAX compilation cache: the same arm trained
-    in two tutorials compiles once."""
+    tutorial scale. The notebooks use the suite's JAX compilation cache: the same arm
+    trained in two tutorials compiles once."""
     pytest.importorskip("nbclient")
     monkeypatch.setenv("PIX2PIX_TUTORIAL_SCALE", "smoke")
     executed = render_docs.execute(notebook, compilation_cache=shared_compilations)

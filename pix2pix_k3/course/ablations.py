@@ -90,7 +90,7 @@ def held_out(run):
 
 def judged_real(run):
     """D's mean probability of "real" for the test split's real pairs (x, y), and for the
-    same photos given to the next pair's input (x_i, y_i+1).
+    same photos given to every other pair's input (x_i, y_j), j != i.
 
     A D that checks whether a photo fits its input tells the two apart; an unconditional
     D, which never sees x, gives both the same value by construction.
@@ -98,14 +98,15 @@ def judged_real(run):
     _, config = checkpoint.load(run)
     model, _ = checkpoint.load(pathlib.Path(run) / "checkpoints" / "latest.keras")
     inputs, targets = test_pairs(config)
-    mismatched = np.roll(targets, -1, axis=0)
 
-    def probability(images):
-        pairs = model.discriminator_inputs(inputs, images)
-        logits = model.discriminator(pairs, training=False)
-        return float(np.mean(keras.ops.convert_to_numpy(keras.ops.sigmoid(logits))))
+    def probabilities(images):
+        logits = model.discriminator(model.discriminator_inputs(inputs, images), training=False)
+        cells = keras.ops.convert_to_numpy(keras.ops.sigmoid(logits)).astype(np.float64)
+        return cells.reshape(len(images), -1).mean(axis=1)  # one value per pair
 
-    return probability(targets), probability(mismatched)
+    own = probabilities(targets)
+    others = [probabilities(np.roll(targets, shift, axis=0)) for shift in range(1, len(targets))]
+    return float(own.mean()), float(np.mean(others))
 
 
 def measure(run):
@@ -171,16 +172,21 @@ class Ablation:
         """One measure of an arm, one value per seed."""
         return np.array([self.results[arm, seed][name] for seed in self.seeds])
 
+    def name_width(self):
+        """The width of the tables' first column: the longest arm's name, and a gap."""
+        return max(len(arm) for arm in self.arms) + 2
+
     def table(self, measures=tuple(MEASURES)):
         """Print each measure's mean ± standard deviation over the seeds, arm by arm."""
-        print(f"{'arm':14s}" + "".join(f"{name:>18s}" for name in measures))
+        width = self.name_width()
+        print(f"{'arm':{width}s}" + "".join(f"{name:>18s}" for name in measures))
         for arm in self.arms:
             cells = []
             for name in measures:
                 values = self.values(arm, name)
                 spread = spread_of(values)
                 cells.append(f"{values.mean():.3f} ± {spread:.3f}")
-            print(f"{arm:14s}" + "".join(f"{cell:>18s}" for cell in cells))
+            print(f"{arm:{width}s}" + "".join(f"{cell:>18s}" for cell in cells))
         print(f"(mean ± standard deviation over seeds {', '.join(map(str, self.seeds))})")
 
     def plot(self, measures=tuple(MEASURES)):
@@ -210,18 +216,20 @@ class Ablation:
 
     def judge(self, arms):
         """Print what the trained D of each arm says of real photos, with their own input
-        and with another pair's (`judged_real`), and the difference seed by seed: mean ±
-        standard deviation over seeds."""
-        titles = ("D(x, y): own x", "another pair's x", "own − another")
-        print(f"{'arm':14s}" + "".join(f"{title:>20s}" for title in titles))
+        and with the other pairs' (`judged_real`): mean ± standard deviation over seeds,
+        and the difference seed by seed."""
+        width = self.name_width()
+        titles = f"{'D(x, y): own x':>18s}{'other pairs x':>18s}   own − other, by seed"
+        print(f"{'arm':{width}s}{titles}")
         for arm in arms:
             judged = np.array([judged_real(self.runs[arm, seed]) for seed in self.seeds])
-            columns = np.column_stack([judged, judged[:, 0] - judged[:, 1]])
             cells = [
                 f"{mean:.2f} ± {spread:.2f}"
-                for mean, spread in zip(columns.mean(axis=0), spread_of(columns), strict=True)
+                for mean, spread in zip(judged.mean(axis=0), spread_of(judged), strict=True)
             ]
-            print(f"{arm:14s}" + "".join(f"{cell:>20s}" for cell in cells))
+            differences = [round(own - other, 6) + 0.0 for own, other in judged]  # no -0.000
+            by_seed = " ".join(f"{difference:+.3f}" for difference in differences)
+            print(f"{arm:{width}s}" + "".join(f"{cell:>18s}" for cell in cells) + f"   {by_seed}")
 
     def compare(self, seed=None, count=4):
         """Input | target | one output per arm, for the first `count` test pairs of one seed."""
