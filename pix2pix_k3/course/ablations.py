@@ -36,11 +36,11 @@ from pix2pix_k3.data.splits import evaluation_data
 
 # PIX2PIX_TUTORIAL_SCALE picks the size of every run: the tutorials' pages are rendered at
 # "tutorial"; "full" is fit's defaults (256 pairs x 10 epochs), worth it on a GPU; "smoke"
-# (the test suite's) checks that every cell runs.
+# (the test suite's: one epoch of 16 pairs, narrow networks) checks that every cell runs.
 SCALES = {
     "tutorial": ["--pairs", "128", "--epochs", "6"],
     "full": [],
-    "smoke": ["--pairs", "16", "--epochs", "1"],
+    "smoke": ["--pairs", "16", "--epochs", "1", "--ngf", "8", "--ndf", "8"],
 }
 SEEDS = {"tutorial": (0, 1, 2), "full": (0, 1, 2), "smoke": (0,)}
 MEASURES = {
@@ -88,16 +88,16 @@ def held_out(run):
     return model, inputs, targets, outputs
 
 
-def judged_real(run):
+def judged_real(run, pairs=None):
     """D's mean probability of "real" for the test split's real pairs (x, y), and for the
     same photos given to every other pair's input (x_i, y_j), j != i.
 
     A D that checks whether a photo fits its input tells the two apart; an unconditional
-    D, which never sees x, gives both the same value by construction.
+    D, which never sees x, gives both the same value by construction. `pairs`: the run's
+    test pairs (inputs, targets) where they are at hand, else they are read again.
     """
-    _, config = checkpoint.load(run)
+    inputs, targets = pairs if pairs is not None else held_out(run)[1:3]
     model, _ = checkpoint.load(pathlib.Path(run) / "checkpoints" / "latest.keras")
-    inputs, targets = test_pairs(config)
 
     def probabilities(images):
         logits = model.discriminator(model.discriminator_inputs(inputs, images), training=False)
@@ -109,9 +109,8 @@ def judged_real(run):
     return float(own.mean()), float(np.mean(others))
 
 
-def measure(run):
-    """{measure: value} of one run on its test split (see the module's docstring)."""
-    _, _, targets, outputs = held_out(run)
+def measure(targets, outputs):
+    """{measure: value} of a run's outputs on its test split (see the module's docstring)."""
     return {
         "l1": float(np.mean(metrics.l1(outputs, targets))),
         "ssim": float(np.mean(metrics.ssim(outputs, targets))),
@@ -141,6 +140,7 @@ class Ablation:
         self.folder = pathlib.Path(folder or tempfile.mkdtemp(prefix="pix2pix_ablation_"))
         self.runs = {}
         self.results = {}
+        self.pictures = {}  # (arm, seed): (inputs, targets, outputs) of the test split
 
     def command(self, arm, seed):
         """The `fit` arguments of one run."""
@@ -163,7 +163,8 @@ class Ablation:
                     with contextlib.redirect_stdout(io.StringIO()):  # fit's start and end lines
                         fit.main([*arguments, "--verbose", "0"])
                 self.runs[arm, seed] = out
-                self.results[arm, seed] = measure(out)
+                self.pictures[arm, seed] = held_out(out)[1:]
+                self.results[arm, seed] = measure(*self.pictures[arm, seed][1:])
             seconds = time.perf_counter() - start
             print(f"    {len(self.seeds)} seed(s) trained and measured in {seconds:.0f} s")
         return self
@@ -222,7 +223,12 @@ class Ablation:
         titles = f"{'D(x, y): own x':>18s}{'other pairs x':>18s}   own − other, by seed"
         print(f"{'arm':{width}s}{titles}")
         for arm in arms:
-            judged = np.array([judged_real(self.runs[arm, seed]) for seed in self.seeds])
+            judged = np.array(
+                [
+                    judged_real(self.runs[arm, seed], self.pictures[arm, seed][:2])
+                    for seed in self.seeds
+                ]
+            )
             cells = [
                 f"{mean:.2f} ± {spread:.2f}"
                 for mean, spread in zip(judged.mean(axis=0), spread_of(judged), strict=True)
@@ -236,7 +242,7 @@ class Ablation:
         seed = self.seeds[0] if seed is None else seed
         columns = {}
         for arm in self.arms:
-            _, inputs, targets, outputs = held_out(self.runs[arm, seed])
+            inputs, targets, outputs = self.pictures[arm, seed]
             columns.setdefault("input", inputs[:count])
             columns.setdefault("target", targets[:count])
             columns[arm] = outputs[:count]
