@@ -37,6 +37,7 @@ from pix2pix_k3.config import (
     ConfigError,
     check,
     keeps_checkpoint,
+    resolve,
     size_text,
     total_epochs,
 )
@@ -119,8 +120,11 @@ def resumed_run(config, given, out):
             f"{written_by}'s. Continue it with KERAS_BACKEND={written_by} (its .keras "
             "files load under any backend for translate and evaluate)."
         )
+    if run.config.is_file():  # else prepare() refuses the folder, with its own message
+        resumed = {**run.load_config(), **{key: config[key] for key in given}}
+        check(resolve(resumed), given)  # the flags changed on resume, as a new run's are
     run.prepare(resume=True)
-    return run, {**run.load_config(), **{key: config[key] for key in given}}
+    return run, resumed
 
 
 def check_data_parallel(batch_size):

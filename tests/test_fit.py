@@ -4,6 +4,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -415,3 +416,22 @@ def test_a_program_on_tensorflow_shows_no_tensorflow_start_up_lines(tmp_path):
 def test_a_tensorflow_run_logs_no_grappler_failure(tmp_path, capfd):
     main([*TINY_RUN, "--epochs", "1", "--verbose", "0", "--out", str(tmp_path / "run")])
     assert "remapper failed" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--save-every", "-3"], "--save-every must not be negative (got -3)"),
+        (["--workers", "-1"], "--workers must not be negative (got -1)"),
+    ],
+)
+def test_the_flags_a_resume_may_change_are_checked_before_the_folder_is_touched(
+    tmp_path, flags, message
+):
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        main([*TINY_RUN, "--epochs", "1", "--out", str(out)], callbacks=[InterruptAt()])
+    before = sorted(path.relative_to(out) for path in out.rglob("*"))
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        main(["--resume", "--out", str(out), *flags])
+    assert sorted(path.relative_to(out) for path in out.rglob("*")) == before
