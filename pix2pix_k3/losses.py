@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from keras import ops
 
-from pix2pix_k3.paper import GAN_MODES, LAMBDA_L1, OBJECTIVES
+from pix2pix_k3.paper import D_LOSS_FACTOR, GAN_MODES, HALVE_D_LOSS, LAMBDA_L1, OBJECTIVES
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def l1_loss(generated, target):
     return ops.mean(ops.abs(ops.convert_to_tensor(target) - ops.convert_to_tensor(generated)))
 
 
-def discriminator_loss(real_logits, fake_logits, gan_mode="vanilla", halve=True):
+def discriminator_loss(real_logits, fake_logits, gan_mode="vanilla", halve=HALVE_D_LOSS):
     """D's loss on real pairs labelled 1 and generated pairs labelled 0.
 
     Returns `(total, real_term, fake_term)`. With `halve` (the paper's "we divide the
@@ -81,7 +81,7 @@ def discriminator_loss(real_logits, fake_logits, gan_mode="vanilla", halve=True)
     real = gan_loss(real_logits, True, gan_mode)
     fake = gan_loss(fake_logits, False, gan_mode)
     total = real + fake
-    return (0.5 * total if halve else total), real, fake
+    return (D_LOSS_FACTOR * total if halve else total), real, fake
 
 
 def generator_loss(

@@ -26,6 +26,7 @@ from pix2pix_k3.paper import (
     BASE_WIDTH,
     DROPOUT,
     GAN_MODES,
+    HALVE_D_LOSS,
     IMAGE_SIZE,
     INFERENCE_MODES,
     LAMBDA_L1,
@@ -141,7 +142,7 @@ class Pix2Pix(keras.Model):
         objective="l1+cgan",
         lambda_l1=LAMBDA_L1,
         gan_mode="vanilla",
-        halve_d_loss=True,
+        halve_d_loss=HALVE_D_LOSS,
         **kwargs,
     ):
         super().__init__(**kwargs)

@@ -23,6 +23,7 @@ PAPER_ONLY = {286, 2e-4, 0.999, 0.02, 100.0}
 
 def test_the_numbers_are_the_papers():
     assert paper.LAMBDA_L1 == 100
+    assert (paper.D_LOSS_FACTOR, paper.HALVE_D_LOSS) == (0.5, True)
     assert (paper.ADAM_LEARNING_RATE, paper.ADAM_BETA_1, paper.ADAM_BETA_2) == (2e-4, 0.5, 0.999)
     assert (paper.KERNEL_SIZE, paper.STRIDE, paper.LEAKY_SLOPE, paper.DROPOUT) == (4, 2, 0.2, 0.5)
     assert [paper.width(64, i) for i in range(8)] == [64, 128, 256, 512, 512, 512, 512, 512]
@@ -41,6 +42,8 @@ def test_the_paper_modules_default_to_those_numbers():
         "crop_size": paper.IMAGE_SIZE,
         "ngf": paper.BASE_WIDTH,
         "ndf": paper.BASE_WIDTH,
+        "halve": paper.HALVE_D_LOSS,
+        "halve_d_loss": paper.HALVE_D_LOSS,
     }
     functions = (
         unet_generator,
@@ -48,6 +51,7 @@ def test_the_paper_modules_default_to_those_numbers():
         model.build_pix2pix,
         model.Pix2Pix.__init__,
         losses.generator_loss,
+        losses.discriminator_loss,
         pair_jitter,
         PairDataset.__init__,
     )
