@@ -14,25 +14,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-
-from pix2pix_k3.course.ablations import held_out  # noqa: E402
-from pix2pix_k3.data import to_uint8  # noqa: E402
+from pix2pix_k3.course.ablations import held_out, picture_grid  # noqa: E402
 
 
 def gallery(inputs, targets, outputs, path):
-    """Rows of input | target | output, as one PNG."""
-    count = len(inputs)
-    fig, axes = plt.subplots(count, 3, figsize=(5.4, 1.8 * count))
-    for column, (title, images) in enumerate(
-        (("input (labels)", inputs), ("target (photo)", targets), ("output", outputs))
-    ):
-        axes[0, column].set_title(title, fontsize=9)
-        for row in range(count):
-            axes[row, column].imshow(to_uint8(images[row]))
-            axes[row, column].axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    """Rows of input | target | output, as one picture."""
+    columns = {"input (labels)": inputs, "target (photo)": targets, "output": outputs}
+    picture_grid(columns, side=1.8).savefig(path, dpi=100)
 
 
 def main():

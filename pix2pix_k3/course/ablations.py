@@ -119,6 +119,20 @@ def measure(targets, outputs):
     }
 
 
+def picture_grid(columns, side=1.7):
+    """A figure with one titled column per entry of `columns` ({title: images in [-1, 1]}),
+    one row per image, each picture `side` inches wide."""
+    count = len(next(iter(columns.values())))
+    fig, axes = plt.subplots(count, len(columns), figsize=(side * len(columns), side * count))
+    for column, (title, images) in enumerate(columns.items()):
+        axes[0, column].set_title(title, fontsize=9)
+        for row in range(count):
+            axes[row, column].imshow(to_uint8(images[row]))
+            axes[row, column].axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def spread_of(values):
     """The sample standard deviation over seeds (axis 0); 0 for a single seed."""
     values = np.asarray(values)
@@ -246,11 +260,4 @@ class Ablation:
             columns.setdefault("input", inputs[:count])
             columns.setdefault("target", targets[:count])
             columns[arm] = outputs[:count]
-        fig, axes = plt.subplots(count, len(columns), figsize=(1.7 * len(columns), 1.7 * count))
-        for column, (title, images) in enumerate(columns.items()):
-            axes[0, column].set_title(title, fontsize=9)
-            for row in range(count):
-                axes[row, column].imshow(to_uint8(images[row]))
-                axes[row, column].axis("off")
-        fig.tight_layout()
-        return fig
+        return picture_grid(columns)
