@@ -14,7 +14,6 @@ import numpy as np
 from PIL import Image
 
 from pix2pix_k3 import report
-from pix2pix_k3.config import keeps_checkpoint
 from pix2pix_k3.paper import height_width
 
 
@@ -122,7 +121,7 @@ class RunRecorder(keras.callbacks.Callback):
         if not all(_finite(value) for value in (logs or {}).values()):
             return
         done = epoch + 1
-        self.run.commit(self.model, done, keep=keeps_checkpoint(self.config, done))
+        self.run.commit(self.model, done, keep=self.config.keeps_checkpoint(done))
         self.report(done)
 
     def report(self, done):
@@ -172,10 +171,10 @@ def cpu_note(config, steps, on_accelerator):
     """A warning before a run at the paper's image size on a CPU, with a rough duration
     (None when the images are smaller, or a GPU computes). The measured estimate
     follows a few steps in (`TimeEstimate`)."""
-    height, width = height_width(config["image_size"])
+    height, width = height_width(config.image_size)
     if on_accelerator or height * width < 256 * 256:
         return None
-    seconds = steps * config["batch_size"] * CPU_SECONDS_PER_IMAGE_256 * height * width / 256**2
+    seconds = steps * config.batch_size * CPU_SECONDS_PER_IMAGE_256 * height * width / 256**2
     size = height if height == width else f"{height}x{width}"
     return (
         f"note: {size} px is the paper's full size and no GPU is in use: at about "

@@ -10,15 +10,15 @@ import pathlib
 import sys
 
 from pix2pix_k3.config import (
-    DEFAULTS,
     DTYPE_POLICIES,
     GENERATORS,
     PAPER,
     PRESETS,
+    RESUMABLE,
     VERBOSITY,
+    default_of,
     image_size,
     positive_int,
-    resolve,
 )
 from pix2pix_k3.paper import (
     DATASETS,
@@ -40,7 +40,7 @@ DESCRIPTIONS = {
 }
 FORMATS = ("keras", "tf_saved_model", "onnx")  # what export writes
 
-OPTIONS = [  # (flag, type or choices, help); defaults come from config.DEFAULTS
+OPTIONS = [  # (flag, type or choices, help); defaults come from config.RunConfig
     (
         "--data",
         str,
@@ -113,7 +113,7 @@ def fit_parser(suppress=False):
     )
     for flag, kind, text in OPTIONS:
         key = flag[2:].replace("-", "_")
-        default = DEFAULTS[key]
+        default = default_of(key)
         if kind is bool:
             parser.add_argument(flag, action="store_true", help=text)
             continue
@@ -131,26 +131,26 @@ def fit_parser(suppress=False):
         "jitter, BtoA; other flags override it",
     )
     parser.add_argument("--out", type=pathlib.Path, help="run folder (default: runs/<time>)")
+    resumable = ", ".join(f"--{name.replace('_', '-')}" for name in sorted(RESUMABLE))
     parser.add_argument(
         "--resume",
         action="store_true",
         help="continue the run in --out from its last completed epoch, with its saved "
-        "configuration (only --save-every, --workers, --verbose and --data-parallel may "
-        "change), on the backend that trained it",
+        f"configuration (only {resumable} may change), on the backend that trained it",
     )
     return parser
 
 
 def parse_fit_args(argv=None):
-    """(the full configuration, the set of keys given on the command line, out, resume)."""
+    """(the settings given on the command line as {field: value}, out, resume).
+
+    `config.RunConfig.from_args` makes a new run's configuration of them; a resumed run
+    takes them as changes to its saved one.
+    """
     argv = sys.argv[1:] if argv is None else list(argv)
     given = vars(fit_parser(suppress=True).parse_args(argv))
-    args = vars(fit_parser().parse_args(argv))
-    out, resume, preset = args.pop("out"), args.pop("resume"), args.pop("preset")
-    chosen = {key: value for key, value in given.items() if key in DEFAULTS}
-    config = resolve({**PRESETS.get(preset, {}), **chosen})
-    config["preset"] = preset
-    return config, set(chosen), out, resume
+    out, resume = given.pop("out", None), given.pop("resume", False)
+    return given, out, resume
 
 
 def translate_parser():

@@ -1,13 +1,22 @@
-"""A training run's configuration: defaults, the paper's values, presets, and the rules.
+"""A training run's configuration: one frozen `RunConfig`, its defaults, presets and rules.
 
-A configuration is a plain dict of JSON values (what `fit` writes to `config.json`), so a
-run can be rebuilt, resumed or compared from its folder alone. `fit`'s flags are these
-keys with dashes; `PAPER` holds the paper's value where it differs from the CPU-sized
-default, for the `--help` text. Like `paper`, it imports no Keras (the command lines
-build their `--help` from it); `check` loads the paper's modules for their size rules.
+`fit`'s flags are `RunConfig`'s fields with dashes, and `config.json` in a run folder is
+the same fields as JSON, so a run can be rebuilt, resumed or compared from its folder
+alone. A `RunConfig` is read in two places only, `from_args` (the command line) and
+`from_json` (a run folder), and is checked as it is made: a resumed run's settings pass
+the same rules as a new one's. Every other module reads its attributes, and takes its
+part through `model_kwargs()` and `optimizer_kwargs()`. `PAPER` holds the paper's value
+where it differs from the CPU-sized default, for the `--help` text.
+
+Like `paper`, this module imports no Keras: the command lines build their `--help` from
+it before any backend loads.
 """
 
 import argparse
+import dataclasses
+import functools
+import json
+import math
 
 from pix2pix_k3 import paper
 from pix2pix_k3.paper import DIRECTIONS, GAN_MODES, N_LAYERS, NORMS, OBJECTIVES
@@ -16,34 +25,162 @@ GENERATORS = ("unet", "encoder-decoder")
 VERBOSITY = (0, 1, 2)  # Keras' fit: silent, progress bar, one line per epoch
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
-DEFAULTS = {
-    "data": None,
-    "direction": None,
-    "image_size": 64,
-    "load_size": None,
-    "pairs": 256,
-    "epochs": 10,
-    "epochs_decay": 0,
-    "batch_size": 4,
-    "lr": paper.ADAM_LEARNING_RATE,
-    "beta1": paper.ADAM_BETA_1,
-    "lambda_l1": paper.LAMBDA_L1,
-    "loss": "l1+cgan",
-    "generator": "unet",
-    "patch": paper.PATCH,
-    "gan_mode": "vanilla",
-    "norm": "batch",
-    "ngf": 32,
-    "ndf": 32,
-    "seed": 0,
-    "save_every": 10,
-    "samples": 4,
-    "workers": 1,
-    "verbose": 1,
-    "dtype_policy": "float32",
-    "data_parallel": False,
-    "tensorboard": False,
-}
+# config.json's layout. 0: written before the number existed (the same fields).
+FORMAT = 1
+# Settings that may change on resume: none of them changes what is trained.
+RESUMABLE = frozenset({"workers", "verbose", "data_parallel", "save_every", "tensorboard"})
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a training run; the defaults train in minutes on a CPU.
+
+    Made through `from_args` or `from_json` (or directly, in code); invalid settings
+    raise `ConfigError` at construction. `load_size` defaults to the paper's 286/256 of
+    `image_size`, and `pairs` (the embedded dataset's size) is None when `data` is set.
+    """
+
+    data: str | None = None
+    direction: str | None = None
+    image_size: int | tuple = 64
+    load_size: int | tuple | None = None
+    pairs: int | None = 256
+    epochs: int = 10
+    epochs_decay: int = 0
+    batch_size: int = 4
+    lr: float = paper.ADAM_LEARNING_RATE
+    beta1: float = paper.ADAM_BETA_1
+    lambda_l1: float = paper.LAMBDA_L1
+    loss: str = "l1+cgan"
+    generator: str = "unet"
+    patch: int = paper.PATCH
+    gan_mode: str = "vanilla"
+    norm: str = "batch"
+    ngf: int = 32
+    ndf: int = 32
+    seed: int = 0
+    save_every: int = 10
+    samples: int = 4
+    workers: int = 1
+    verbose: int = 1
+    dtype_policy: str = "float32"
+    data_parallel: bool = False
+    tensorboard: bool = False
+    preset: str | None = None
+
+    def __post_init__(self):
+        _check_types(self)
+        derived = {
+            "image_size": paper.normal_size(self.image_size),
+            "load_size": paper.normal_size(self.load_size or paper.load_size_for(self.image_size)),
+            "pairs": None if self.data is not None else self.pairs,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+        check(self)
+
+    @classmethod
+    def from_args(cls, chosen):
+        """The configuration of a new run from the flags given (`{field: value}`): the
+        preset's values, overridden by the flags, the defaults for the rest.
+
+        Flags that the chosen objective ignores are refused (a default never is)."""
+        unknown = set(chosen) - set(field_names())
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}.")
+        preset = chosen.get("preset")
+        if preset is not None and preset not in PRESETS:
+            raise ConfigError(f"--preset must be one of {_listed(sorted(PRESETS))}.")
+        config = cls(**{**PRESETS.get(preset, {}), **chosen})
+        _check_given(config, set(chosen))
+        return config
+
+    @classmethod
+    def from_json(cls, path):
+        """The configuration saved in a run folder's `config.json` (any format up to ours)."""
+        try:
+            values = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{path} does not exist: the folder holds no run.") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ConfigError(f"{path} cannot be read as JSON ({error}).") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path} holds no settings (a JSON object was expected).")
+        try:
+            return cls(**_migrate(values))
+        except ConfigError as error:
+            raise ConfigError(f"{path}: {error}") from None
+
+    def to_json(self):
+        """The fields as JSON values, stamped with the format number."""
+        return {"format": FORMAT, **dataclasses.asdict(self)}
+
+    def replace(self, **changes):
+        """This configuration with the settings that may change on resume changed.
+
+        Repeating a saved value is accepted; any other setting is refused, naming it.
+        """
+        unknown = set(changes) - set(field_names())
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}.")
+        fixed = sorted(
+            name
+            for name, value in changes.items()
+            if name not in RESUMABLE and value != getattr(self, name)
+        )
+        if fixed:
+            saved = ", ".join(f"--{_flag(name)} {getattr(self, name)}" for name in fixed)
+            flags = ", ".join(f"--{_flag(name)}" for name in fixed)
+            raise ConfigError(
+                f"--resume continues the run as saved ({saved}); drop {flags}, or start a "
+                "new run in another --out."
+            )
+        return dataclasses.replace(self, **changes)
+
+    @functools.cached_property
+    def objective(self):
+        """The parsed objective (`paper.Objective`): which terms train."""
+        return paper.objective(self.loss)
+
+    @property
+    def total_epochs(self):
+        """Epochs at the full learning rate plus the decaying ones."""
+        return self.epochs + self.epochs_decay
+
+    def keeps_checkpoint(self, epoch):
+        """Whether the checkpoint of `epoch` (1-based) stays: every `save_every`-th, and
+        the last."""
+        every = self.save_every
+        return epoch == self.total_epochs or (every > 0 and epoch % every == 0)
+
+    def model_kwargs(self):
+        """`model.build_pix2pix`'s arguments: the flags' names in the paper's words."""
+        return dict(
+            image_size=self.image_size,
+            objective=self.objective,
+            receptive_field=self.patch,
+            ngf=self.ngf,
+            ndf=self.ndf,
+            norm=self.norm,
+            skips=self.generator == "unet",
+            lambda_l1=self.lambda_l1,
+            gan_mode=self.gan_mode,
+        )
+
+    def optimizer_kwargs(self):
+        """`model.default_optimizer`'s arguments (each of G and D has its own Adam)."""
+        return dict(learning_rate=self.lr, beta_1=self.beta1)
+
+
+def field_names():
+    """The settings, in `RunConfig`'s order (and the flags', with dashes)."""
+    return [field.name for field in dataclasses.fields(RunConfig)]
+
+
+def default_of(name):
+    """The default value of one setting."""
+    return RunConfig.__dataclass_fields__[name].default
+
 
 # Section 4 and the appendix of the paper (and the PyTorch reference where it is silent).
 PAPER = {
@@ -73,30 +210,6 @@ def size_text(size):
     return str(height) if height == width else f"{height}x{width}"
 
 
-def resolve(config):
-    """`config` with derived values filled in (the load size from the image size), and
-    no embedded-pairs count when the pairs come from `data`."""
-    config = {**DEFAULTS, **config}
-    config["image_size"] = paper.normal_size(config["image_size"])
-    if config["load_size"] is None:
-        config["load_size"] = paper.load_size_for(config["image_size"])
-    config["load_size"] = paper.normal_size(config["load_size"])
-    if config["data"] is not None:
-        config["pairs"] = None
-    return config
-
-
-def total_epochs(config):
-    """Epochs at the full learning rate plus the decaying ones."""
-    return config["epochs"] + config["epochs_decay"]
-
-
-def keeps_checkpoint(config, epoch):
-    """Whether the checkpoint of `epoch` (1-based) stays: every `save_every`-th, and the last."""
-    every = config["save_every"]
-    return epoch == total_epochs(config) or (every > 0 and epoch % every == 0)
-
-
 def positive_int(text):
     """argparse type of a count that must be 1 or more (a batch size of 0 splits nothing)."""
     try:
@@ -122,32 +235,42 @@ def image_size(text):
     return paper.normal_size(sides if len(sides) == 2 else sides[0])
 
 
-def check(config, given=()):
-    """Raise `ConfigError` for the first setting that cannot work.
-
-    `given` names the settings the user chose explicitly: settings that the chosen
-    objective ignores are refused only then (a default is never an error).
-    """
-    for key in ("image_size", "load_size"):
-        if min(paper.height_width(config[key])) <= 0:
-            raise ConfigError(f"--{_flag(key)} must be positive (got {size_text(config[key])}).")
-    for key in ("batch_size", "lr", "ngf", "ndf", "samples"):
-        if config[key] <= 0:
-            raise ConfigError(f"--{_flag(key)} must be positive (got {config[key]}).")
-    for key in ("epochs", "epochs_decay", "lambda_l1", "save_every", "pairs", "workers"):
-        if config[key] is not None and config[key] < 0:
-            raise ConfigError(f"--{_flag(key)} must not be negative (got {config[key]}).")
-    if config["verbose"] not in VERBOSITY:
+def check(config):
+    """Raise `ConfigError` for the first setting of a `RunConfig` that cannot work."""
+    for name in ("image_size", "load_size"):
+        if min(paper.height_width(getattr(config, name))) <= 0:
+            raise ConfigError(
+                f"--{_flag(name)} must be positive (got {size_text(getattr(config, name))})."
+            )
+    for name in ("lr", "beta1", "lambda_l1"):
+        if not math.isfinite(getattr(config, name)):
+            raise ConfigError(
+                f"--{_flag(name)} must be a finite number (got {getattr(config, name)})."
+            )
+    for name in ("batch_size", "lr", "ngf", "ndf", "samples"):
+        if getattr(config, name) <= 0:
+            raise ConfigError(f"--{_flag(name)} must be positive (got {getattr(config, name)}).")
+    if config.pairs is not None and config.pairs < 1:
+        raise ConfigError(
+            f"--pairs must be 1 or more (got {config.pairs}): the embedded dataset needs pairs "
+            "to train on."
+        )
+    for name in ("epochs", "epochs_decay", "lambda_l1", "save_every", "workers"):
+        if getattr(config, name) < 0:
+            raise ConfigError(
+                f"--{_flag(name)} must not be negative (got {getattr(config, name)})."
+            )
+    if config.verbose not in VERBOSITY:
         raise ConfigError(f"--verbose must be one of {_listed(VERBOSITY)}.")
-    if total_epochs(config) == 0:
+    if config.total_epochs == 0:
         raise ConfigError("--epochs and --epochs-decay are both 0: there is nothing to train.")
-    if not 0 <= config["beta1"] < 1:
-        raise ConfigError(f"--beta1 must be in [0, 1) (got {config['beta1']}).")
-    load, crop = (paper.height_width(config[key]) for key in ("load_size", "image_size"))
+    if not 0 <= config.beta1 < 1:
+        raise ConfigError(f"--beta1 must be in [0, 1) (got {config.beta1}).")
+    load, crop = paper.height_width(config.load_size), paper.height_width(config.image_size)
     if load[0] < crop[0] or load[1] < crop[1]:
         raise ConfigError(
-            f"--load-size {size_text(config['load_size'])} is smaller than --image-size "
-            f"{size_text(config['image_size'])}: the random crop must fit inside the resized "
+            f"--load-size {size_text(config.load_size)} is smaller than --image-size "
+            f"{size_text(config.image_size)}: the random crop must fit inside the resized "
             "image."
         )
     choices = {
@@ -157,52 +280,116 @@ def check(config, given=()):
         "norm": NORMS,
         "patch": tuple(N_LAYERS),
         "dtype_policy": DTYPE_POLICIES,
+        "preset": (None, *PRESETS),
     }
-    for key, allowed in choices.items():
-        if config[key] not in allowed:
-            raise ConfigError(f"--{_flag(key)} must be one of {_listed(allowed)}.")
-    if config["direction"] not in (None, *DIRECTIONS):
+    for name, allowed in choices.items():
+        if getattr(config, name) not in allowed:
+            shown = [value for value in allowed if value is not None]
+            raise ConfigError(f"--{_flag(name)} must be one of {_listed(shown)}.")
+    if config.direction not in (None, *DIRECTIONS):
         raise ConfigError(f"--direction must be one of {_listed(DIRECTIONS)}.")
     _check_sizes(config)
-    _check_objective(config, set(given))
-    if config["data"] is not None and "pairs" in given:
-        raise ConfigError("--pairs sets the size of the embedded dataset; drop it with --data.")
 
 
 def _check_sizes(config):
     from pix2pix_k3.discriminator import patch_grid
     from pix2pix_k3.generator import check_image_size, default_depth
-    from pix2pix_k3.losses import objective
 
-    size = config["image_size"]
+    size = config.image_size
     try:
         check_image_size(size, default_depth(size))
     except ValueError as error:
         raise ConfigError(f"--image-size: {error}") from None
     shorter = min(paper.height_width(size))
-    if objective(config["loss"]).uses_gan and patch_grid(shorter, config["patch"]) < 1:
-        smallest = next(s for s in range(1, 1024) if patch_grid(s, config["patch"]) >= 1)
+    if config.objective.uses_gan and patch_grid(shorter, config.patch) < 1:
+        smallest = next(s for s in range(1, 1024) if patch_grid(s, config.patch) >= 1)
         raise ConfigError(
-            f"--patch {config['patch']} needs images of at least {smallest}x{smallest} "
+            f"--patch {config.patch} needs images of at least {smallest}x{smallest} "
             f"pixels; --image-size {size_text(size)} leaves no patch. Use a smaller --patch."
         )
 
 
-def _check_objective(config, given):
-    from pix2pix_k3.losses import objective
-
-    terms = objective(config["loss"])
-    if not terms.uses_gan:
+def _check_given(config, given):
+    """Refuse flags given on the command line that would do nothing."""
+    if not config.objective.uses_gan:
         ignored = sorted(given & {"patch", "gan_mode", "ndf"})
         if ignored:
             raise ConfigError(
-                f"--loss {config['loss']} trains no discriminator, so "
-                f"{', '.join('--' + _flag(key) for key in ignored)} would do nothing."
+                f"--loss {config.loss} trains no discriminator, so "
+                f"{', '.join('--' + _flag(name) for name in ignored)} would do nothing."
             )
-    if not terms.uses_l1 and "lambda_l1" in given:
+    if not config.objective.uses_l1 and "lambda_l1" in given:
+        raise ConfigError(f"--loss {config.loss} has no L1 term, so --lambda-l1 would do nothing.")
+    if config.data is not None and "pairs" in given:
+        raise ConfigError("--pairs sets the size of the embedded dataset; drop it with --data.")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_size(value):
+    sides = value if isinstance(value, (list, tuple)) else [value]
+    return len(sides) in (1, 2) and all(_is_int(side) for side in sides)
+
+
+# What each setting holds (in JSON terms), and how to tell.
+_KINDS = {
+    "a string": lambda value: isinstance(value, str),
+    "a string or null": lambda value: value is None or isinstance(value, str),
+    "a number": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
+    "true or false": lambda value: isinstance(value, bool),
+    "a whole number": _is_int,
+    "a whole number or null": lambda value: value is None or _is_int(value),
+    "one whole number or [height, width]": _is_size,
+    "one whole number, [height, width] or null": lambda value: value is None or _is_size(value),
+}
+_KIND_OF = {
+    **dict.fromkeys(("data", "direction", "preset"), "a string or null"),
+    **dict.fromkeys(("loss", "generator", "gan_mode", "norm", "dtype_policy"), "a string"),
+    **dict.fromkeys(("lr", "beta1", "lambda_l1"), "a number"),
+    **dict.fromkeys(("data_parallel", "tensorboard"), "true or false"),
+    "image_size": "one whole number or [height, width]",
+    "load_size": "one whole number, [height, width] or null",
+    "pairs": "a whole number or null",
+}
+
+
+def _check_types(config):
+    """Refuse a value of the wrong kind (from a config.json edited by hand, or code)."""
+    for name in field_names():
+        kind = _KIND_OF.get(name, "a whole number")
+        value = getattr(config, name)
+        if not _KINDS[kind](value):
+            raise ConfigError(f"{name} must be {kind} (got {value!r}).")
+
+
+def _migrate(values):
+    """The fields of `RunConfig` from a config.json of any format up to `FORMAT`."""
+    values = dict(values)
+    written = values.pop("format", 0)
+    if not _is_int(written) or written > FORMAT:
         raise ConfigError(
-            f"--loss {config['loss']} has no L1 term, so --lambda-l1 would do nothing."
+            f"format {written!r} is newer than this pix2pix_k3 reads (up to {FORMAT}); "
+            "upgrade pix2pix_k3 to use this run."
         )
+    # Format 0 (no number) holds the same fields; a later format adds its step here.
+    unknown = sorted(set(values) - set(field_names()))
+    missing = sorted(set(field_names()) - set(values))
+    if unknown or missing:
+        raise ConfigError(
+            "not a pix2pix_k3 run configuration: "
+            + "; ".join(
+                part
+                for part in (
+                    unknown and f"unknown setting(s) {', '.join(unknown)}",
+                    missing and f"missing {', '.join(missing)}",
+                )
+                if part
+            )
+            + "."
+        )
+    return values
 
 
 def _flag(key):

@@ -15,8 +15,9 @@ import pathlib
 import keras
 import numpy as np
 
-from pix2pix_k3 import checkpoint, cli, compile_cache
+from pix2pix_k3 import cli, compile_cache, trained
 from pix2pix_k3._backend import keep_tensorflow_out
+from pix2pix_k3.config import ConfigError
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import evaluation_data
 from pix2pix_k3.metrics import MEASURES
@@ -30,7 +31,7 @@ def evaluate(model, dataset, mode="eval"):
     values = {name: [] for name in MEASURES}
     for index in range(len(dataset)):
         inputs, targets = dataset[index]
-        outputs = checkpoint.translate_images(model, inputs, mode)
+        outputs = trained.translate_images(model, inputs, mode)
         for name, measure in MEASURES.items():
             values[name].extend(np.atleast_1d(measure(outputs, targets)).tolist())
     return values
@@ -53,7 +54,7 @@ def main(argv=None):
     args = cli.evaluate_parser().parse_args(argv)
     try:
         results = run(args)
-    except (DataError, RunError) as error:
+    except (ConfigError, DataError, RunError) as error:
         raise SystemExit(f"error: {error}") from None
     print(f"{results['model']} on {results['data']} ({results['pairs']} pairs, {args.mode} mode)")
     print(table(results))
@@ -61,12 +62,16 @@ def main(argv=None):
 
 
 def run(args):
-    model, config = checkpoint.load(args.model)
-    size, _, _ = checkpoint.image_shape(model)
-    config = {"data": None, "direction": None, "seed": 0, **(config or {}), "image_size": size}
-    if args.direction:
-        config["direction"] = args.direction
-    dataset = evaluation_data(config, args.data, batch_size=args.batch_size)
+    model, config = trained.load(args.model), trained.run_config(args.model)
+    size, _, _ = trained.image_shape(model)
+    dataset = evaluation_data(
+        size,
+        data=args.data,
+        trained_on=config and config.data,
+        direction=args.direction or (config and config.direction),
+        seed=config.seed if config else 0,
+        batch_size=args.batch_size,
+    )
     default_json = args.model / "evaluation.json" if args.model.is_dir() else "evaluation.json"
     json_path = pathlib.Path(args.json or default_json)
     check_writable(json_path.parent, "--json", json_path)

@@ -30,7 +30,7 @@ import warnings
 import keras
 import numpy as np
 
-from pix2pix_k3 import checkpoint, cli, compile_cache
+from pix2pix_k3 import cli, compile_cache, trained
 from pix2pix_k3.run import PARTIAL, RunError, check_writable, replace_atomically
 
 SUFFIXES = {"keras": ".keras", "tf_saved_model": "_saved_model", "onnx": ".onnx"}
@@ -99,15 +99,15 @@ def in_float32(generator):
     return copy
 
 
-def _float32_config(config):
+def _float32_config(serialized):
     """A layer config with every dtype policy replaced by float32."""
-    if isinstance(config, dict):
-        if config.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
-            return {**config, "config": {**config["config"], "name": "float32"}}
-        return {key: _float32_config(value) for key, value in config.items()}
-    if isinstance(config, list):
-        return [_float32_config(value) for value in config]
-    return config
+    if isinstance(serialized, dict):
+        if serialized.get("class_name") in ("DTypePolicy", "FloatDTypePolicy"):
+            return {**serialized, "config": {**serialized["config"], "name": "float32"}}
+        return {key: _float32_config(value) for key, value in serialized.items()}
+    if isinstance(serialized, list):
+        return [_float32_config(value) for value in serialized]
+    return serialized
 
 
 def write(generator, format, out):
@@ -174,7 +174,7 @@ def export(model_path, format, out=None):
     """Export the generator of `model_path`; return (where, largest difference)."""
     out = pathlib.Path(out or default_out(model_path, format))
     check_possible(format, out)
-    model, _ = checkpoint.load(model_path)
+    model = trained.load(model_path)
     generator = in_float32(model.generator)
     write(generator, format, out)
     difference = largest_difference(generator, format, out)

@@ -33,31 +33,14 @@ from pix2pix_k3.callbacks import (
     cpu_note,
     linear_decay,
 )
-from pix2pix_k3.config import (
-    ConfigError,
-    check,
-    keeps_checkpoint,
-    resolve,
-    size_text,
-    total_epochs,
-)
+from pix2pix_k3.config import ConfigError, RunConfig, size_text
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import training_data
-from pix2pix_k3.model import build_pix2pix
+from pix2pix_k3.model import build_pix2pix, default_optimizer
 from pix2pix_k3.run import DISK_FULL, RunError, RunFolder
 from pix2pix_k3.steps import step_module
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
-# Flags that may change on resume: none of them changes what is trained.
-KEEP_ON_RESUME = {
-    "out",
-    "resume",
-    "workers",
-    "verbose",
-    "data_parallel",
-    "save_every",
-    "tensorboard",
-}
 INTERRUPTED = 130  # the exit status of a process ended by Ctrl-C (128 + SIGINT)
 
 
@@ -68,31 +51,34 @@ def main(argv=None, callbacks=(), command_line=False):
     at once with one line saying what was kept and how to resume; called from Python
     (a notebook), it raises KeyboardInterrupt as usual.
     """
-    config, given, out, resume = cli.parse_fit_args(argv)
+    given, out, resume = cli.parse_fit_args(argv)
     try:
-        run, config = prepare(config, given, out, resume)
+        run, config = prepare(given, out, resume)
         with exit_on_ctrl_c(run) if command_line else contextlib.nullcontext():
             train(run, config, resume, callbacks)
     except (ConfigError, DataError, RunError) as error:
         raise SystemExit(f"error: {error}") from None
 
 
-def prepare(config, given, out, resume):
-    """Check everything that can be checked before work; return (RunFolder, config)."""
+def prepare(given, out, resume):
+    """Check everything that can be checked before work; return (RunFolder, RunConfig).
+
+    `given`: the settings given on the command line, `{field: value}`.
+    """
     if keras.backend.backend() not in BACKENDS:
         raise ConfigError(
             f"KERAS_BACKEND={keras.backend.backend()} cannot train pix2pix_k3; "
             f"use one of {', '.join(BACKENDS)}."
         )
     if resume:
-        run, config = resumed_run(config, given, out)
+        run, config = resumed_run(given, out)
     else:
-        check(config, given)
+        config = RunConfig.from_args(given)
         run = RunFolder(out or pathlib.Path("runs") / time.strftime("%Y%m%d-%H%M%S"))
         run.check_new()
-    if config.get("data_parallel"):  # checked on the final settings, resumed ones too
-        check_data_parallel(config["batch_size"])
-    if config.get("tensorboard") and importlib.util.find_spec("tensorflow") is None:
+    if config.data_parallel:  # checked on the final settings, resumed ones too
+        check_data_parallel(config.batch_size)
+    if config.tensorboard and importlib.util.find_spec("tensorflow") is None:
         raise ConfigError(
             "--tensorboard writes TensorFlow's summaries, and TensorFlow is not installed. "
             'Install it (pip install tensorflow-cpu, or ".[tensorflow-cpu]"), or drop '
@@ -101,17 +87,11 @@ def prepare(config, given, out, resume):
     return run, config
 
 
-def resumed_run(config, given, out):
-    """(RunFolder, config) of the run in `out`: its saved settings and the allowed flags."""
+def resumed_run(given, out):
+    """(RunFolder, RunConfig) of the run in `out`: its saved settings, with the given
+    ones that may change on resume."""
     if out is None:
         raise ConfigError("--resume needs --out: the folder of the run to continue.")
-    changed = sorted(given - KEEP_ON_RESUME)
-    if changed:
-        flags = ", ".join("--" + key.replace("_", "-") for key in changed)
-        raise ConfigError(
-            f"--resume continues the run as saved in {out / 'config.json'}; drop {flags} "
-            "(or start a new run in another --out)."
-        )
     run = RunFolder(out)
     written_by = run.backend()
     if written_by and written_by != keras.backend.backend():
@@ -120,11 +100,12 @@ def resumed_run(config, given, out):
             f"{written_by}'s. Continue it with KERAS_BACKEND={written_by} (its .keras "
             "files load under any backend for translate and evaluate)."
         )
-    if run.config.is_file():  # else prepare() refuses the folder, with its own message
-        resumed = {**run.load_config(), **{key: config[key] for key in given}}
-        check(resolve(resumed), given)  # the flags changed on resume, as a new run's are
-    run.prepare(resume=True)
-    return run, resumed
+    if not run.config.is_file():
+        raise RunError(
+            f"--resume: {run.path} holds no run (no config.json). "
+            "Pass the --out of the run to continue."
+        )
+    return run, RunConfig.from_json(run.config).replace(**given)
 
 
 def check_data_parallel(batch_size):
@@ -151,8 +132,8 @@ def train(run, config, resume=False, callbacks=()):
     caller's afterwards.
     """
     previous = keras.config.dtype_policy(), keras.distribution.distribution()
-    keras.config.set_dtype_policy(config.get("dtype_policy", "float32"))  # older runs: none
-    if config.get("data_parallel"):
+    keras.config.set_dtype_policy(config.dtype_policy)
+    if config.data_parallel:
         keras.distribution.set_distribution(keras.distribution.DataParallel())
     try:
         return _train(run, config, resume, callbacks)
@@ -170,7 +151,7 @@ def train(run, config, resume=False, callbacks=()):
 
 
 def _train(run, config, resume, callbacks):
-    keras.utils.set_random_seed(config["seed"])
+    keras.utils.set_random_seed(config.seed)
     train_set, val_set, description = training_data(config)
     run.prepare(resume=resume)
     if resume and run.committed_epoch() > 0:
@@ -180,8 +161,8 @@ def _train(run, config, resume, callbacks):
         model, done = new_model(config), 0
     run.trim_history(done)
     train_set.set_epoch(done)
-    total = total_epochs(config)
-    recorder = RunRecorder(run, config, val_set.batch_of(config["samples"]))
+    total = config.total_epochs
+    recorder = RunRecorder(run, config, val_set.batch_of(config.samples))
     if done:  # a run killed while drawing them would otherwise keep stale pictures
         recorder.set_model(model)
         recorder.report(done)
@@ -189,12 +170,12 @@ def _train(run, config, resume, callbacks):
         return finished(run, model, total, now=False)
     with contextlib.suppress(FileNotFoundError):  # it stands for a finished run only
         run.generator.unlink()
-    run.check_space(model, sum(keeps_checkpoint(config, e) for e in range(done + 1, total + 1)))
+    run.check_space(model, sum(config.keeps_checkpoint(e) for e in range(done + 1, total + 1)))
     nan_guard = StopOnNaN()
-    verbose = config.get("verbose", 1)  # runs saved before --verbose existed lack it
+    verbose = config.verbose
     bar_end = "\n" if verbose == 1 else ""  # a line printed mid-epoch starts below the bar
     print(
-        f"backend {keras.backend.backend()}: {description}, {size_text(config['image_size'])}px, "
+        f"backend {keras.backend.backend()}: {description}, {size_text(config.image_size)}px, "
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
         f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index} to watch)."
     )
@@ -210,7 +191,7 @@ def _train(run, config, resume, callbacks):
         verbose=verbose,
         callbacks=[
             keras.callbacks.LearningRateScheduler(
-                linear_decay(config["epochs"], config["epochs_decay"], config["lr"])
+                linear_decay(config.epochs, config.epochs_decay, config.lr)
             ),
             nan_guard,
             HistoryCSV(run.history, append=True),
@@ -296,7 +277,7 @@ def exit_on_ctrl_c(run):
 
 def tensorboard(run, config):
     """The callbacks of `--tensorboard`: Keras' own, and the sample grids as images."""
-    if not config.get("tensorboard"):
+    if not config.tensorboard:
         return []
     log_dir = run.path / "tensorboard"
     return [TensorBoard(log_dir), SampleGridSummary(run, log_dir)]
@@ -309,21 +290,11 @@ def parallel_note():
 
 
 def new_model(config):
-    """The model a configuration describes, compiled with its optimizers."""
-    model = build_pix2pix(
-        config["image_size"],
-        objective=config["loss"],
-        receptive_field=config["patch"],
-        ngf=config["ngf"],
-        ndf=config["ndf"],
-        norm=config["norm"],
-        skips=config["generator"] == "unet",
-        lambda_l1=config["lambda_l1"],
-        gan_mode=config["gan_mode"],
-    )
+    """The model a `RunConfig` describes, compiled with its optimizers."""
+    model = build_pix2pix(**config.model_kwargs())
     model.compile(
-        g_optimizer=keras.optimizers.Adam(config["lr"], beta_1=config["beta1"]),
-        d_optimizer=keras.optimizers.Adam(config["lr"], beta_1=config["beta1"]),
+        g_optimizer=default_optimizer(**config.optimizer_kwargs()),
+        d_optimizer=default_optimizer(**config.optimizer_kwargs()),
     )
     return model
 

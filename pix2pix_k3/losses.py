@@ -6,40 +6,9 @@ The discriminator returns logits; every loss here takes logits, never
 probabilities, so the log-sigmoid is computed stably.
 """
 
-from dataclasses import dataclass
-
 from keras import ops
 
-from pix2pix_k3.paper import D_LOSS_FACTOR, GAN_MODES, HALVE_D_LOSS, LAMBDA_L1, OBJECTIVES
-
-
-@dataclass(frozen=True)
-class Objective:
-    """Which terms of the objective are on: the paper's loss ablations (Table 1).
-
-    `l1` trains G on L1 alone (no discriminator); `gan` and `cgan` drop L1; `gan`
-    variants use an unconditional D that never sees the input image.
-    """
-
-    name: str
-    uses_gan: bool
-    uses_l1: bool
-    conditional: bool
-
-
-def objective(name):
-    """Parse `l1`, `gan`, `cgan`, `l1+gan` or `l1+cgan` into an `Objective`."""
-    if name not in OBJECTIVES:
-        raise ValueError(
-            f"objective={name!r} is not one of the paper's losses: {', '.join(OBJECTIVES)}."
-        )
-    terms = set(name.split("+"))
-    return Objective(
-        name=name,
-        uses_gan=bool(terms & {"gan", "cgan"}),
-        uses_l1="l1" in terms,
-        conditional="cgan" in terms,
-    )
+from pix2pix_k3.paper import D_LOSS_FACTOR, GAN_MODES, HALVE_D_LOSS, LAMBDA_L1
 
 
 def sigmoid_cross_entropy(logits, label):

@@ -15,7 +15,7 @@ mechanics differ per backend, in `pix2pix_k3/steps/{jax,tensorflow,torch}.py`.
 import keras
 from keras import ops
 
-from pix2pix_k3 import losses
+from pix2pix_k3 import losses, paper
 from pix2pix_k3.blocks import PACKAGE, Ck
 from pix2pix_k3.discriminator import patchgan_discriminator
 from pix2pix_k3.generator import unet_generator
@@ -35,11 +35,10 @@ from pix2pix_k3.paper import (
 from pix2pix_k3.steps import step_module
 
 
-def default_optimizer():
-    """Adam with the paper's settings: learning rate 2e-4, beta_1 0.5, beta_2 0.999."""
-    return keras.optimizers.Adam(
-        learning_rate=ADAM_LEARNING_RATE, beta_1=ADAM_BETA_1, beta_2=ADAM_BETA_2
-    )
+def default_optimizer(learning_rate=ADAM_LEARNING_RATE, beta_1=ADAM_BETA_1):
+    """Adam with the paper's settings (learning rate 2e-4, beta_1 0.5, beta_2 0.999);
+    `fit`'s `--lr` and `--beta1` change the first two."""
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=ADAM_BETA_2)
 
 
 class OptimizerPair:
@@ -114,7 +113,8 @@ class Pix2Pix(keras.Model):
         discriminator: a `keras.Model` from `patchgan_discriminator`; conditional (two
             inputs) for `cgan` objectives, unconditional (one input) for `gan` ones,
             None for `l1`.
-        objective: `l1+cgan` (the paper's), `l1+gan`, `cgan`, `gan` or `l1`.
+        objective: `l1+cgan` (the paper's), `l1+gan`, `cgan`, `gan` or `l1`, or its parsed
+            `paper.Objective`.
         lambda_l1: weight of the L1 term (100 in the paper).
         gan_mode: `vanilla` (the paper's cross-entropy) or `lsgan`.
         halve_d_loss: divide D's objective by 2, as the paper does.
@@ -146,7 +146,7 @@ class Pix2Pix(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.loss_terms = losses.objective(objective)
+        self.loss_terms = paper.objective(objective)
         if gan_mode not in GAN_MODES:
             raise ValueError(f"gan_mode={gan_mode!r} is not one of {', '.join(GAN_MODES)}.")
         _check_discriminator(self.loss_terms, discriminator)
@@ -386,7 +386,7 @@ def build_pix2pix(
         >>> len(model.discriminator.inputs)  # unconditional: D sees the image alone
         1
     """
-    terms = losses.objective(objective)
+    terms = paper.objective(objective)
     generator = unet_generator(
         image_size, in_channels, out_channels, ngf=ngf, norm=norm, skips=skips, dropout=dropout
     )
@@ -401,4 +401,4 @@ def build_pix2pix(
             conditional=terms.conditional,
             image_size=image_size,
         )
-    return Pix2Pix(generator, discriminator, objective, lambda_l1=lambda_l1, gan_mode=gan_mode)
+    return Pix2Pix(generator, discriminator, terms, lambda_l1=lambda_l1, gan_mode=gan_mode)

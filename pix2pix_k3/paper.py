@@ -19,6 +19,42 @@ OBJECTIVES = ("l1", "gan", "cgan", "l1+gan", "l1+cgan")
 # The paper's cross-entropy GAN loss, and the least-squares one the PyTorch reference offers.
 GAN_MODES = ("vanilla", "lsgan")
 
+
+@dataclass(frozen=True)
+class Objective:
+    """Which terms of the objective are on: the paper's loss ablations (Table 1).
+
+    `l1` trains G on L1 alone (no discriminator); `gan` and `cgan` drop L1; `gan`
+    variants use an unconditional D that never sees the input image.
+    """
+
+    name: str
+    uses_gan: bool
+    uses_l1: bool
+    conditional: bool
+
+
+def objective(name):
+    """Parse `l1`, `gan`, `cgan`, `l1+gan` or `l1+cgan` into an `Objective`.
+
+    An `Objective` passes through unchanged, so a name is parsed once on its way from
+    the command line to a trained model (`config.RunConfig.objective`).
+    """
+    if isinstance(name, Objective):
+        return name
+    if name not in OBJECTIVES:
+        raise ValueError(
+            f"objective={name!r} is not one of the paper's losses: {', '.join(OBJECTIVES)}."
+        )
+    terms = set(name.split("+"))
+    return Objective(
+        name=name,
+        uses_gan=bool(terms & {"gan", "cgan"}),
+        uses_l1="l1" in terms,
+        conditional="cgan" in terms,
+    )
+
+
 # Section 3.3: "we use minibatch SGD and apply the Adam solver, with a learning rate of
 # 0.0002, and momentum parameters beta1 = 0.5, beta2 = 0.999".
 ADAM_LEARNING_RATE = 2e-4

@@ -15,7 +15,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from pix2pix_k3.config import total_epochs
 from pix2pix_k3.data import to_uint8
 from pix2pix_k3.paper import height_width
 from pix2pix_k3.run import replace_atomically
@@ -113,15 +112,15 @@ def write_run_index(run, config, epochs_done):
     """The run's index.html: what it is, its loss curves, its sample grids newest first."""
     settings = "".join(
         f"<tr><td>{html.escape(key)}</td><td>{html.escape(json.dumps(value))}</td></tr>"
-        for key, value in config.items()
+        for key, value in config.to_json().items()
     )
     grids = [run.sample_grid(epoch) for epoch in range(epochs_done, 0, -1)]
-    height, across = height_width(config["image_size"])
+    height, across = height_width(config.image_size)
     width = 3 * across * max(1, 256 // height)  # small ones enlarged
-    going = epochs_done < total_epochs(config)
+    going = epochs_done < config.total_epochs
     reloads = f" (this page reloads every {RELOAD_SECONDS} s until the last)" if going else ""
     body = (
-        f"<p>{epochs_done} of {total_epochs(config)} epochs done{reloads}. "
+        f"<p>{epochs_done} of {config.total_epochs} epochs done{reloads}. "
         'Model: <a href="checkpoints/latest.keras">checkpoints/latest.keras</a>; '
         'logs: <a href="history.csv">history.csv</a>.</p>'
         + figure(run.curves.name, "losses by epoch")

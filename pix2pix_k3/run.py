@@ -119,15 +119,9 @@ class RunFolder:
     def prepare(self, resume=False):
         """Create and lock the run's folders, then clear what a killed run left half done.
 
-        Checks that a resumed run has its config, that a new one's folder is still empty
-        once locked (another `fit` may have started in it meanwhile), and that it can be
-        written.
+        Checks that a new run's folder is still empty once locked (another `fit` may have
+        started in it meanwhile), and that it can be written.
         """
-        if resume and not self.config.is_file():
-            raise RunError(
-                f"--resume: {self.path} holds no run (no config.json). "
-                "Pass the --out of the run to continue."
-            )
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             self.lock()
@@ -223,8 +217,6 @@ class RunFolder:
             self.history.unlink()
             return
         rows = [row for row in rows if row.endswith("\n")]
-        if rows and _row_epoch(rows[0]) == 0:  # written before epochs were numbered from 1
-            rows = [f"{_row_epoch(row) + 1}{row[row.index(',') :]}" for row in rows]
         kept = [row for row in rows if _row_epoch(row) <= epochs]
         if kept != lines[1:]:
             replace_atomically(self.history, lambda tmp: tmp.write_text("".join([header, *kept])))
@@ -265,10 +257,8 @@ class RunFolder:
         return "the run had not started; nothing was kept."
 
     def save_config(self, config):
-        write_json(self.config, config)
-
-    def load_config(self):
-        return json.loads(self.config.read_text())
+        """Write a `RunConfig` as config.json (read back by `RunConfig.from_json`)."""
+        write_json(self.config, config.to_json())
 
     def committed_epoch(self):
         """The number of completed epochs (0 when none was committed)."""
@@ -291,7 +281,6 @@ class RunFolder:
                 "epochs": epoch,
                 "checkpoint": checkpoint.name,
                 "rng": rng.name,
-                "keep": keep,
                 "kept": sorted({*kept, epoch} if keep else kept),
                 "backend": keras.backend.backend(),
             },
@@ -312,13 +301,7 @@ class RunFolder:
     def _kept_epochs(self):
         """Epochs whose checkpoints stay: those committed with keep=True."""
         state = self._state()
-        if not state:
-            return []
-        if "kept" in state:
-            return state["kept"]
-        # Runs from before `kept` was recorded: every file but a dropped last one stays.
-        dropped = () if state["keep"] else (state["epochs"],)
-        return sorted({_epoch_of(p) for p in self._epoch_files()} - set(dropped))
+        return state["kept"] if state else []
 
     def _epoch_files(self):
         return [*self.checkpoints.glob("epoch_*.keras"), *self.checkpoints.glob("rng_*.npz")]

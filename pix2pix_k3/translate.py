@@ -20,7 +20,7 @@ import urllib.parse
 import numpy as np
 from PIL import Image
 
-from pix2pix_k3 import checkpoint, cli, compile_cache, report
+from pix2pix_k3 import cli, compile_cache, report, trained
 from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, image_files_in, split_side_by_side
@@ -50,7 +50,7 @@ def load_input(path, direction, channels):
 def translate_batch(model, images, size, mode):
     """uint8 outputs (at the model's size) for uint8 inputs of any size."""
     batch = np.stack([to_model_range(resize(image, size)) for image in images])
-    return to_uint8(checkpoint.translate_images(model, batch, mode))
+    return to_uint8(trained.translate_images(model, batch, mode))
 
 
 def picture(source, output, target, side_by_side=False, model_size=False):
@@ -86,8 +86,8 @@ def main(argv=None):
 
 
 def run(args):
-    model, _ = checkpoint.load(args.model)
-    size, in_channels, _ = checkpoint.image_shape(model)
+    model = trained.load(args.model)
+    size, in_channels, _ = trained.image_shape(model)
     files = image_files(args.input)
     check_writable(args.out, "--out")
     written = []

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from pix2pix_k3 import evaluate, fit, model, run, translate
-from pix2pix_k3.config import resolve
+from pix2pix_k3.config import RunConfig
 
 TINY = "--image-size 32 --batch-size 2 --ngf 4 --ndf 4 --patch 16 --epochs 1".split()
 PROGRAMS = {"fit": fit.main, "translate": translate.main, "evaluate": evaluate.main}
@@ -161,7 +161,7 @@ def test_a_run_whose_checkpoints_cannot_fit_on_the_disk_is_refused(tmp_path, mon
 
 
 def test_the_checkpoint_size_estimate_is_within_5_percent_of_the_file(tmp_path):
-    pix2pix = fit.new_model(resolve({"image_size": 64, "ngf": 32, "ndf": 32}))
+    pix2pix = fit.new_model(RunConfig(image_size=64, ngf=32, ndf=32))
     pix2pix.train_on_batch(*[np.zeros((1, 64, 64, 3), np.float32)] * 2)
     pix2pix.save(tmp_path / "m.keras")
     size = (tmp_path / "m.keras").stat().st_size

@@ -158,9 +158,9 @@ def test_where_the_cache_lives(monkeypatch, tmp_path):
 
 
 def config_for(folder):
-    from pix2pix_k3.config import DEFAULTS
+    from pix2pix_k3.config import RunConfig
 
-    return {**DEFAULTS, "data": str(folder), "image_size": 32, "load_size": 36}
+    return RunConfig(data=str(folder), image_size=32, load_size=36)
 
 
 def test_a_run_on_a_folder_reads_its_training_pairs_from_the_cache(tmp_path, monkeypatch, capsys):

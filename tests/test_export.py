@@ -8,10 +8,10 @@ import pytest
 from helpers import random_images
 
 from pix2pix_k3 import export
-from pix2pix_k3.checkpoint import load
 from pix2pix_k3.cli import FORMATS
 from pix2pix_k3.fit import main as fit
 from pix2pix_k3.generator import unet_generator
+from pix2pix_k3.trained import load
 
 TINY_RUN = "--image-size 32 --pairs 8 --batch-size 2 --ngf 4 --ndf 4 --patch 16 --epochs 1"
 ATOL = 1e-5  # outputs lie in [-1, 1]; float32 graphs of the same weights agree far closer
@@ -52,7 +52,7 @@ def test_each_format_computes_the_generator_in_its_runtime(run_folder, tmp_path,
     out = tmp_path / f"g{export.SUFFIXES[format]}"
     export.main([str(run_folder), "--format", format, "--out", str(out)])
     assert f"exported {run_folder} as {format}: {out}" in capsys.readouterr().out
-    generator = load(run_folder)[0].generator
+    generator = load(run_folder).generator
     for batch in (1, 3):  # a batch size that was not traced
         images = random_images(batch, batch, 32, 3)
         expected = generator.predict_on_batch(images)

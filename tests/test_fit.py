@@ -17,6 +17,7 @@ from PIL import Image
 from pix2pix_k3 import Pix2Pix
 from pix2pix_k3.cli import OPTIONS, PARSERS
 from pix2pix_k3.cli import parse_fit_args as parse_args
+from pix2pix_k3.config import RunConfig
 from pix2pix_k3.fit import main
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -82,7 +83,7 @@ def test_a_finished_run_leaves_its_generator_alone_and_says_so_when_resumed(tmp_
     capsys.readouterr()
 
     written = generator.stat().st_mtime_ns
-    main(["--resume", "--out", str(out)])
+    main(["--resume", "--out", str(out), *TINY_RUN])  # repeating the saved values is no change
     assert capsys.readouterr().out.startswith(f"nothing to train: {out} has finished its 1 epoch.")
     assert generator.stat().st_mtime_ns == written
 
@@ -155,7 +156,11 @@ def refusals(tmp_path):
     (full / "something").write_text("")
     saved = tmp_path / "saved"
     saved.mkdir()
-    (saved / "config.json").write_text("{}")
+    (saved / "config.json").write_text(json.dumps(RunConfig().to_json()))
+    empty, broken = tmp_path / "empty", tmp_path / "broken"
+    for folder, text in ((empty, "{}"), (broken, "{not json")):
+        folder.mkdir()
+        (folder / "config.json").write_text(text)
     return [
         (["--data", "no/such/folder"], "--data no/such/folder: no such folder, and not a dataset"),
         (["--image-size", "100"], "--image-size: image_size=100 .* Nearest valid sizes: 64 or 128"),
@@ -169,7 +174,15 @@ def refusals(tmp_path):
         (["--data", str(pairs), "--pairs", "8"], "--pairs sets the size of the embedded"),
         (["--resume"], "--resume needs --out"),
         (["--resume", "--out", str(tmp_path / "none")], "holds no run"),
-        (["--resume", "--out", str(saved), "--lr", "1"], "drop --lr"),
+        (["--resume", "--out", str(saved), "--lr", "1"], r"as saved \(--lr 0.0002\); drop --lr,"),
+        (
+            ["--resume", "--out", str(empty)],
+            "config.json: not a pix2pix_k3 run configuration: miss",
+        ),
+        (["--resume", "--out", str(broken)], "config.json cannot be read as JSON"),
+        (["--lr", "nan"], "--lr must be a finite number"),
+        (["--lambda-l1", "inf"], "--lambda-l1 must be a finite number"),
+        (["--pairs", "0"], "--pairs must be 1 or more"),
         (["--out", str(full)], "is not empty. Pass --resume"),
         (["--out", str(a_file)], "a file of that name exists"),
         (["--out", str(a_file / "run")], "is not a writable folder"),
@@ -195,21 +208,27 @@ def test_help_lists_every_flag_with_paper_values(capsys):
     assert "[paper: 256]" in text and "[paper: 100]" in text
 
 
+def config_of(argv):
+    """(RunConfig of a new run, the settings given, out, resume) for a command line."""
+    given, out, resume = parse_args(argv)
+    return RunConfig.from_args(given), set(given), out, resume
+
+
 def test_defaults_are_cpu_sized_and_the_paper_objective():
-    config, given, out, resume = parse_args([])
-    assert (config["image_size"], config["loss"], config["patch"]) == (64, "l1+cgan", 70)
-    assert (config["lambda_l1"], config["lr"], config["beta1"]) == (100.0, 2e-4, 0.5)
+    config, given, out, resume = config_of([])
+    assert (config.image_size, config.loss, config.patch) == (64, "l1+cgan", 70)
+    assert (config.lambda_l1, config.lr, config.beta1) == (100.0, 2e-4, 0.5)
     assert given == set() and out is None and not resume
 
 
 def test_the_facades_preset_is_the_paper_recipe_and_flags_override_it():
-    config, given, *_ = parse_args(["--preset", "facades"])
+    config, given, *_ = config_of(["--preset", "facades"])
     expected = dict(data="facades", direction="BtoA", image_size=256, load_size=286, batch_size=1)
-    assert {key: config[key] for key in expected} == expected
-    assert (config["epochs"], config["epochs_decay"], config["ngf"]) == (100, 100, 64)
-    assert given == set()
-    config, given, *_ = parse_args(["--preset", "facades", "--epochs", "5"])
-    assert config["epochs"] == 5 and config["epochs_decay"] == 100 and given == {"epochs"}
+    assert {key: getattr(config, key) for key in expected} == expected
+    assert (config.epochs, config.epochs_decay, config.ngf) == (100, 100, 64)
+    assert config.pairs is None and config.preset == "facades" and given == {"preset"}
+    config, given, *_ = config_of(["--preset", "facades", "--epochs", "5"])
+    assert config.epochs == 5 and config.epochs_decay == 100 and given == {"preset", "epochs"}
 
 
 def test_verbose_2_logs_one_line_per_epoch_and_no_progress_bar(tmp_path, capsys):

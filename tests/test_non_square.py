@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from pix2pix_k3 import patchgan_discriminator, translate, unet_generator
-from pix2pix_k3.config import ConfigError, check, image_size, resolve
+from pix2pix_k3.config import ConfigError, RunConfig, image_size
 from pix2pix_k3.data import PairDataset
 from pix2pix_k3.data.jitter import jitter_draw, pair_jitter, resize
 from pix2pix_k3.discriminator import patch_grid
@@ -34,15 +34,15 @@ def test_the_command_line_reads_height_by_width():
 def test_the_load_size_keeps_the_aspect():
     assert load_size_for(256) == 286
     assert load_size_for((256, 512)) == (286, 572)
-    assert resolve({"image_size": [256, 512]})["load_size"] == (286, 572)  # as config.json has it
+    assert RunConfig(image_size=[256, 512]).load_size == (286, 572)  # as config.json has it
 
 
 def test_sizes_the_u_net_cannot_halve_are_refused_by_side():
     with pytest.raises(ConfigError, match="384"):
-        check(resolve({"image_size": (256, 384)}))
+        RunConfig(image_size=(256, 384))
     with pytest.raises(ConfigError, match="smaller than --image-size 64x128"):
-        check(resolve({"image_size": (64, 128), "load_size": (72, 120)}))
-    check(resolve({"image_size": (64, 128)}))
+        RunConfig(image_size=(64, 128), load_size=(72, 120))
+    RunConfig(image_size=(64, 128))
 
 
 @given(shorter=st.sampled_from([16, 32, 64]), factor=st.integers(1, 3), tall=st.booleans())

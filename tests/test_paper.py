@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pix2pix_k3 import losses, model, paper
-from pix2pix_k3.config import DEFAULTS, PAPER, resolve
+from pix2pix_k3.config import PAPER, RunConfig
 from pix2pix_k3.data import PairDataset, pair_jitter
 from pix2pix_k3.discriminator import patchgan_discriminator
 from pix2pix_k3.generator import encoder_widths, unet_generator
@@ -69,9 +69,10 @@ def test_the_paper_modules_default_to_those_numbers():
 
 
 def test_the_command_line_takes_its_paper_values_from_there():
-    assert (DEFAULTS["lr"], DEFAULTS["beta1"], DEFAULTS["lambda_l1"]) == (2e-4, 0.5, 100.0)
+    default = RunConfig()
+    assert (default.lr, default.beta1, default.lambda_l1) == (2e-4, 0.5, 100.0)
     assert PAPER["epochs"] + PAPER["epochs_decay"] == paper.FACADES_EPOCHS
-    assert resolve({"image_size": 256})["load_size"] == paper.LOAD_SIZE
+    assert RunConfig(image_size=256).load_size == paper.LOAD_SIZE
 
 
 def test_no_other_module_spells_a_number_only_the_paper_states():

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from pix2pix_k3 import build_pix2pix, callbacks, report
 from pix2pix_k3.callbacks import StopOnNaN, linear_decay
-from pix2pix_k3.config import resolve
+from pix2pix_k3.config import RunConfig
 from pix2pix_k3.run import RunError, RunFolder, replace_atomically
 
 
@@ -85,15 +85,6 @@ def test_history_rows_past_the_committed_epoch_are_dropped(tmp_path):
     assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
 
 
-def test_a_history_numbered_from_0_by_an_older_version_is_renumbered_from_1(tmp_path):
-    run = RunFolder(tmp_path)
-    run.history.write_text("epoch,g_l1\n0,0.5\n1,0.4\n2,0.3\n")
-    run.trim_history(2)
-    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
-    run.trim_history(2)  # once renumbered, left as it is
-    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
-
-
 @pytest.mark.parametrize("text", ["", "epoch,g_l1\n"])
 def test_an_empty_or_header_only_history_is_left_for_the_next_epoch(tmp_path, text):
     run = RunFolder(tmp_path)
@@ -115,7 +106,7 @@ def test_torn_history_rows_and_headers_from_a_kill_are_dropped(tmp_path):
 def test_a_second_holder_is_refused_until_the_first_lets_go(tmp_path):
     first, second = RunFolder(tmp_path / "run"), RunFolder(tmp_path / "run")
     first.prepare()
-    first.save_config({})
+    first.save_config(RunConfig())
     with pytest.raises(RunError, match=rf"^--out \S+ is in use by fit \(pid {os.getpid()} on "):
         second.prepare(resume=True)
     with pytest.raises(RunError, match="is in use by fit"):
@@ -160,7 +151,7 @@ def test_durations_read_as_a_person_says_them(seconds, said):
 def test_a_running_run_s_page_reloads_itself_and_a_finished_one_does_not(tmp_path):
     run = RunFolder(tmp_path / "run")
     run.prepare()
-    config = resolve({"epochs": 2})
+    config = RunConfig(epochs=2)
     refresh = '<meta http-equiv="refresh" content="60">'
     report.write_run_index(run, config, 1)
     assert refresh in run.index.read_text()
@@ -170,13 +161,12 @@ def test_a_running_run_s_page_reloads_itself_and_a_finished_one_does_not(tmp_pat
 
 def test_the_paper_s_full_size_on_a_cpu_is_announced_with_a_rough_duration():
     from pix2pix_k3.callbacks import cpu_note
-    from pix2pix_k3.config import PRESETS, resolve
 
-    facades = resolve(PRESETS["facades"])
+    facades = RunConfig.from_args({"preset": "facades"})
     steps = 200 * 400  # 200 epochs of facades' 400 pairs at batch 1
     note = cpu_note(facades, steps, on_accelerator=False)
     assert "256 px is the paper's full size" in note and "roughly 44 h 27 min" in note
     assert cpu_note(facades, steps, on_accelerator=True) is None
-    assert cpu_note(resolve({}), 640, on_accelerator=False) is None  # the 64 px default
-    batch_4_at_512 = resolve({"image_size": 512, "batch_size": 4})
+    assert cpu_note(RunConfig(), 640, on_accelerator=False) is None  # the 64 px default
+    batch_4_at_512 = RunConfig(image_size=512, batch_size=4)
     assert "roughly 9 min" in cpu_note(batch_4_at_512, 17, on_accelerator=False)  # 17*4*2*4 s

@@ -98,10 +98,10 @@ def test_evaluate_on_a_folder_matches_the_metric_computed_by_hand(run_folder, pa
     results = json.loads(report.read_text())
     assert results["pairs"] == 3 and results["direction"] == "AtoB"
 
-    from pix2pix_k3.checkpoint import load
     from pix2pix_k3.data import PairDataset
+    from pix2pix_k3.trained import load
 
-    model, _ = load(run_folder)
+    model = load(run_folder)
     x, y = PairDataset.from_folder(pairs, crop_size=32, jitter=False, shuffle=False).batch_of(3)
     expected = l1(to_numpy(model.translate(x, mode="eval")), y)
     np.testing.assert_allclose(results["per_pair"]["l1"], expected, rtol=1e-5)

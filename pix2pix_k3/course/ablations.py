@@ -30,7 +30,7 @@ import keras
 import matplotlib.pyplot as plt
 import numpy as np
 
-from pix2pix_k3 import checkpoint, fit, metrics
+from pix2pix_k3 import fit, metrics, trained
 from pix2pix_k3.data import to_uint8
 from pix2pix_k3.data.splits import evaluation_data
 
@@ -72,18 +72,20 @@ def variety(images):
 
 
 def test_pairs(config):
-    """(inputs, targets) of a run's whole test split, as NumPy."""
-    data = evaluation_data(config, batch_size=8)
+    """(inputs, targets) of the whole test split of a run (its `RunConfig`), as NumPy."""
+    data = evaluation_data(
+        config.image_size, trained_on=config.data, direction=config.direction, seed=config.seed
+    )
     batches = [data[i] for i in range(len(data))]
     return np.concatenate([x for x, _ in batches]), np.concatenate([y for _, y in batches])
 
 
 def held_out(run):
     """(model, inputs, targets, outputs) of a run on its whole test split, as NumPy."""
-    model, config = checkpoint.load(run)
-    inputs, targets = test_pairs(config)
+    model = trained.load(run)
+    inputs, targets = test_pairs(trained.run_config(run))
     outputs = np.concatenate(
-        [checkpoint.translate_images(model, inputs[i : i + 8]) for i in range(0, len(inputs), 8)]
+        [trained.translate_images(model, inputs[i : i + 8]) for i in range(0, len(inputs), 8)]
     )
     return model, inputs, targets, outputs
 
@@ -97,7 +99,7 @@ def judged_real(run, pairs=None):
     test pairs (inputs, targets) where they are at hand, else they are read again.
     """
     inputs, targets = pairs if pairs is not None else held_out(run)[1:3]
-    model, _ = checkpoint.load(pathlib.Path(run) / "checkpoints" / "latest.keras")
+    model = trained.load(pathlib.Path(run) / "checkpoints" / "latest.keras")
 
     def probabilities(images):
         logits = model.discriminator(model.discriminator_inputs(inputs, images), training=False)

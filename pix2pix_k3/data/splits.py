@@ -15,9 +15,10 @@ from pix2pix_k3.data.dataset import PairDataset
 from pix2pix_k3.data.download import dataset_folder
 from pix2pix_k3.data.images import DataError, image_files_in
 from pix2pix_k3.data.synthetic import SyntheticFacades
-from pix2pix_k3.paper import DATASETS
+from pix2pix_k3.paper import DATASETS, DIRECTIONS
 
 EMBEDDED_HELD_OUT = 32  # pairs of the embedded val and test splits
+DEFAULT_DIRECTION = DIRECTIONS[0]  # AtoB: a folder's, and the embedded pairs'
 
 
 def training_folder(data, direction=None):
@@ -33,7 +34,7 @@ def training_folder(data, direction=None):
             raise DataError(
                 f"--data {data}: no such folder, and not a dataset name ({', '.join(DATASETS)})."
             )
-        return dataset_root_train(path), direction or "AtoB"
+        return dataset_root_train(path), direction or DEFAULT_DIRECTION
     return dataset_folder(data) / "train", direction or DATASETS[data].direction
 
 
@@ -50,28 +51,28 @@ def held_out_folder(train_folder, order=("val", "test")):
 
 
 def training_data(config):
-    """(training set, validation set, description) as `PairDataset`s for `config`."""
-    size, seed = config["image_size"], config["seed"]
-    common = dict(crop_size=size, seed=seed, workers=config["workers"])
+    """(training set, validation set, description) as `PairDataset`s for a `RunConfig`."""
+    size, seed = config.image_size, config.seed
+    common = dict(crop_size=size, seed=seed, workers=config.workers)
     held_out = dict(
-        crop_size=size, seed=seed, batch_size=config["batch_size"], jitter=False, shuffle=False
+        crop_size=size, seed=seed, batch_size=config.batch_size, jitter=False, shuffle=False
     )
-    if config["data"] is None:
-        direction = config["direction"] or "AtoB"
+    if config.data is None:
+        direction = config.direction or DEFAULT_DIRECTION
         train = SyntheticFacades(
-            config["pairs"],
-            batch_size=config["batch_size"],
-            load_size=config["load_size"],
+            config.pairs,
+            batch_size=config.batch_size,
+            load_size=config.load_size,
             direction=direction,
             **common,
         )
         val = SyntheticFacades(EMBEDDED_HELD_OUT, split="val", direction=direction, **held_out)
-        return train, val, f"{config['pairs']} embedded facade-like pairs"
-    folder, direction = training_folder(config["data"], config["direction"])
+        return train, val, f"{config.pairs} embedded facade-like pairs"
+    folder, direction = training_folder(config.data, config.direction)
     train = PairDataset.from_folder(
         folder,
-        batch_size=config["batch_size"],
-        load_size=config["load_size"],
+        batch_size=config.batch_size,
+        load_size=config.load_size,
         direction=direction,
         **common,
     )
@@ -104,20 +105,22 @@ def announce_cache(path, count, megabytes):
     )
 
 
-def evaluation_data(config, data=None, batch_size=8):
-    """The held-out pairs to evaluate a run on: `data` if given, else the run's test split."""
-    size, seed = config["image_size"], config["seed"]
-    options = dict(crop_size=size, seed=seed, batch_size=batch_size, jitter=False, shuffle=False)
-    source = data if data is not None else config["data"]
+def evaluation_data(image_size, data=None, trained_on=None, direction=None, seed=0, batch_size=8):
+    """The held-out pairs to evaluate a model on: `data` if given, else the test split of
+    what its run was `trained_on` (a `RunConfig`'s `data`; None: the embedded pairs)."""
+    options = dict(
+        crop_size=image_size, seed=seed, batch_size=batch_size, jitter=False, shuffle=False
+    )
+    source = data if data is not None else trained_on
     if source is None or source == "embedded":
-        direction = config["direction"] or "AtoB"
+        direction = direction or DEFAULT_DIRECTION
         return SyntheticFacades(EMBEDDED_HELD_OUT, split="test", direction=direction, **options)
     if data is None and source not in DATASETS and not pathlib.Path(source).is_dir():
         raise DataError(
             f"the run was trained on {source} (its config.json says so), which is no longer "
             "there. Pass --data with a folder of held-out pairs, or --data embedded."
         )
-    folder, direction = training_folder(source, config["direction"])
+    folder, direction = training_folder(source, direction)
     if data is None or source in DATASETS:
         folder = held_out_folder(folder, ("test", "val")) or folder
     return PairDataset.from_folder(folder, direction=direction, **options)

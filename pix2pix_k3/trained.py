@@ -1,4 +1,4 @@
-"""Finding and loading a trained model for `translate`, `evaluate` and `export`.
+"""A trained model, found and loaded for `translate`, `evaluate` and `export`.
 
 A model is named by a `.keras` file or by a run folder. A finished run's folder holds
 `generator.keras`, the generator alone, which is what inference needs and loads in a
@@ -7,11 +7,11 @@ fraction of the time; a run still going (or stopped) has only its checkpoints, a
 a generator alone.
 """
 
-import json
 import pathlib
 
 import keras
 
+from pix2pix_k3.config import RunConfig
 from pix2pix_k3.model import Pix2Pix
 from pix2pix_k3.paper import normal_size
 from pix2pix_k3.run import RunError, RunFolder
@@ -19,16 +19,14 @@ from pix2pix_k3.steps import step_module
 
 
 def load(path):
-    """(Pix2Pix model, the run's configuration or None) for a `.keras` file or a run folder.
+    """The `Pix2Pix` model in a `.keras` file, or the trained one of a run folder.
 
     A generator on its own comes back inside a `Pix2Pix` with the `l1` objective (no
     discriminator), so that `translate` and its two inference modes work the same.
     """
     path = pathlib.Path(path)
-    config = None
     if path.is_dir():
         run = RunFolder(path)
-        config = json.loads(run.config.read_text()) if run.config.is_file() else None
         path = run.generator if run.generator.is_file() else run.latest
         if not path.is_file():
             raise RunError(
@@ -42,13 +40,20 @@ def load(path):
     except Exception as error:  # Keras raises many kinds for a file it cannot read
         raise RunError(f"{path}: cannot be loaded as a Keras model ({error}).") from None
     if isinstance(model, Pix2Pix):
-        return model, config
+        return model
     if _is_image_to_image(model):
-        return Pix2Pix(model, None, objective="l1"), config
+        return Pix2Pix(model, None, objective="l1")
     raise RunError(
         f"{path}: holds a {type(model).__name__}, neither a pix2pix_k3 Pix2Pix model nor a "
         "generator (one image input, one image output of the same size)."
     )
+
+
+def run_config(path):
+    """The `RunConfig` of the run that trained `path` (a run folder), else None."""
+    path = pathlib.Path(path)
+    config = RunFolder(path).config if path.is_dir() else None
+    return RunConfig.from_json(config) if config and config.is_file() else None
 
 
 def _is_image_to_image(model):
