@@ -159,7 +159,8 @@ def keep_tensorflow_out():
     imports it, and through that module too: `available` gates only the optional uses.
     """
     import keras
-    from keras.src.utils import module_utils
+
+    from pix2pix_k3 import keras_private
 
     if keras.backend.backend() != "tensorflow" and "tensorflow" not in sys.modules:
-        module_utils.tensorflow._available = False
+        keras_private.hide_tensorflow()

@@ -94,7 +94,7 @@ class SampleGridSummary(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         import tensorflow as tf  # TensorBoard's summaries are TensorFlow's, on any backend
 
-        grid = self.run.sample_grid(epoch + 1)
+        grid = self.run.sample_grid_file(epoch + 1)
         if not grid.is_file():
             return
         if self.writer is None:
@@ -121,13 +121,15 @@ class RunRecorder(keras.callbacks.Callback):
         if not all(_finite(value) for value in (logs or {}).values()):
             return
         done = epoch + 1
-        self.run.commit(self.model, done, keep=self.config.keeps_checkpoint(done))
+        self.run.ledger.commit(self.model, done, keep=self.config.keeps_checkpoint(done))
         self.report(done)
 
     def report(self, done):
         """The pictures of the run after `done` epochs: sample grid, curves, index.html."""
-        report.save_png(report.sample_grid(self.model, *self.samples), self.run.sample_grid(done))
-        report.plot_curves(report.read_history(self.run.history), self.run.curves)
+        report.save_png(
+            report.sample_grid(self.model, *self.samples), self.run.sample_grid_file(done)
+        )
+        report.plot_curves(report.read_history(self.run.history_file), self.run.curves_file)
         report.write_run_index(self.run, self.config, done)
 
 

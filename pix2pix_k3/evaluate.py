@@ -20,8 +20,8 @@ from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.config import ConfigError
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import evaluation_data
+from pix2pix_k3.files import RunError, check_writable, write_json
 from pix2pix_k3.metrics import MEASURES
-from pix2pix_k3.run import RunError, check_writable, write_json
 
 LABELS = {"l1": "L1 (in [-1, 1])", "psnr": "PSNR (dB)", "ssim": "SSIM"}
 

@@ -31,7 +31,7 @@ import keras
 import numpy as np
 
 from pix2pix_k3 import cli, compile_cache, trained
-from pix2pix_k3.run import PARTIAL, RunError, check_writable, replace_atomically
+from pix2pix_k3.files import PARTIAL, RunError, check_writable, replace_atomically
 
 SUFFIXES = {"keras": ".keras", "tf_saved_model": "_saved_model", "onnx": ".onnx"}
 TOLERANCE = 1e-4  # largest difference allowed between the export and Keras, outputs in [-1, 1]

@@ -36,8 +36,9 @@ from pix2pix_k3.callbacks import (
 from pix2pix_k3.config import ConfigError, RunConfig, size_text
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import training_data
+from pix2pix_k3.files import DISK_FULL, RunError
 from pix2pix_k3.model import build_pix2pix, default_optimizer
-from pix2pix_k3.run import DISK_FULL, RunError, RunFolder
+from pix2pix_k3.run import RunFolder
 from pix2pix_k3.steps import step_module
 
 BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
@@ -93,19 +94,19 @@ def resumed_run(given, out):
     if out is None:
         raise ConfigError("--resume needs --out: the folder of the run to continue.")
     run = RunFolder(out)
-    written_by = run.backend()
+    written_by = run.ledger.backend()
     if written_by and written_by != keras.backend.backend():
         raise ConfigError(
             f"--resume: {out} was trained on {written_by}, and its saved random state is "
             f"{written_by}'s. Continue it with KERAS_BACKEND={written_by} (its .keras "
             "files load under any backend for translate and evaluate)."
         )
-    if not run.config.is_file():
+    if not run.config_file.is_file():
         raise RunError(
             f"--resume: {run.path} holds no run (no config.json). "
             "Pass the --out of the run to continue."
         )
-    return run, RunConfig.from_json(run.config).replace(**given)
+    return run, RunConfig.from_json(run.config_file).replace(**given)
 
 
 def check_data_parallel(batch_size):
@@ -154,12 +155,12 @@ def _train(run, config, resume, callbacks):
     keras.utils.set_random_seed(config.seed)
     train_set, val_set, description = training_data(config)
     run.prepare(resume=resume)
-    if resume and run.committed_epoch() > 0:
-        model, done = run.restore()
+    if resume and run.ledger.committed_epoch() > 0:
+        model, done = run.ledger.restore()
     else:
         run.save_config(config)
         model, done = new_model(config), 0
-    run.trim_history(done)
+    run.ledger.trim_history(done)
     train_set.set_epoch(done)
     total = config.total_epochs
     recorder = RunRecorder(run, config, val_set.batch_of(config.samples))
@@ -169,7 +170,7 @@ def _train(run, config, resume, callbacks):
     if done >= total:
         return finished(run, model, total, now=False)
     with contextlib.suppress(FileNotFoundError):  # it stands for a finished run only
-        run.generator.unlink()
+        run.generator_file.unlink()
     run.check_space(model, sum(config.keeps_checkpoint(e) for e in range(done + 1, total + 1)))
     nan_guard = StopOnNaN()
     verbose = config.verbose
@@ -177,7 +178,7 @@ def _train(run, config, resume, callbacks):
     print(
         f"backend {keras.backend.backend()}: {description}, {size_text(config.image_size)}px, "
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
-        f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index} to watch)."
+        f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index_file} to watch)."
     )
     note = cpu_note(config, (total - done) * len(train_set), step_module().on_accelerator())
     if note:
@@ -194,7 +195,7 @@ def _train(run, config, resume, callbacks):
                 linear_decay(config.epochs, config.epochs_decay, config.lr)
             ),
             nan_guard,
-            HistoryCSV(run.history, append=True),
+            HistoryCSV(run.history_file, append=True),
             recorder,
             *tensorboard(run, config),
             *([TimeEstimate(show=lambda line: print(f"{bar_end}{line}"))] if verbose else []),
@@ -203,9 +204,9 @@ def _train(run, config, resume, callbacks):
     )
     if nan_guard.where:
         epoch, batch, keys = nan_guard.where
-        kept = run.committed_epoch()
+        kept = run.ledger.committed_epoch()
         kept = (
-            f"{run.latest} keeps epoch {kept}, the last good one."
+            f"{run.latest_file} keeps epoch {kept}, the last good one."
             if kept
             else "No epoch was completed, so no checkpoint was kept."
         )
@@ -214,7 +215,7 @@ def _train(run, config, resume, callbacks):
             f"infinite. {kept} Try a lower --lr, --gan-mode lsgan, or --norm instance, and "
             "check the data for blank images."
         )
-    if run.committed_epoch() < total:  # a callback stopped training early
+    if run.ledger.committed_epoch() < total:  # a callback stopped training early
         print(f"stopped: {run.kept()}")
         return model
     return finished(run, model, total)
@@ -225,13 +226,13 @@ def finished(run, model, total, now=True):
 
     `now`: whether this process trained the last epoch (else there was nothing to do).
     """
-    if not run.generator.is_file():
+    if not run.generator_file.is_file():
         run.save_generator(model)
     news = "done" if now else "nothing to train"
     epochs = f"{total} epoch{'s' * (total != 1)}"
     print(
-        f"{news}: {run.path} has finished its {epochs}. Open {run.index} (samples, loss "
-        f"curves); the generator is {run.generator}, the whole model {run.latest}."
+        f"{news}: {run.path} has finished its {epochs}. Open {run.index_file} (samples, loss "
+        f"curves); the generator is {run.generator_file}, the whole model {run.latest_file}."
     )
     return model
 

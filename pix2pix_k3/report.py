@@ -15,9 +15,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
+from pix2pix_k3 import files
 from pix2pix_k3.data import to_uint8
 from pix2pix_k3.paper import height_width
-from pix2pix_k3.run import replace_atomically
 
 CURVES = (  # (panel title, training key, validation key)
     ("generator: GAN term", "g_gan", "val_g_gan"),
@@ -45,7 +45,7 @@ def save_png(image, path):
     """Write a PIL image, or a uint8 (H, W, C) array, as a PNG (atomically)."""
     if isinstance(image, np.ndarray):
         image = Image.fromarray(image.squeeze(-1) if image.shape[-1] == 1 else image)
-    replace_atomically(path, lambda tmp: image.save(tmp, format="PNG"))
+    files.replace_atomically(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
 def read_history(path):
@@ -81,7 +81,7 @@ def plot_curves(history, path):
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         axis.legend()
     figure.tight_layout()
-    replace_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=80))
+    files.replace_atomically(path, lambda tmp: figure.savefig(tmp, format="png", dpi=80))
 
 
 RELOAD_SECONDS = 60  # how often a running run's index.html reloads itself
@@ -105,7 +105,7 @@ def write_page(path, title, body, reload_every=None):
     """An HTML page; with `reload_every` (seconds) the browser reloads it by itself."""
     refresh = f'<meta http-equiv="refresh" content="{reload_every}">' if reload_every else ""
     text = PAGE.format(title=html.escape(title), body=body, refresh=refresh)
-    replace_atomically(path, lambda tmp: tmp.write_text(text))
+    files.replace_atomically(path, lambda tmp: tmp.write_text(text))
 
 
 def write_run_index(run, config, epochs_done):
@@ -114,7 +114,7 @@ def write_run_index(run, config, epochs_done):
         f"<tr><td>{html.escape(key)}</td><td>{html.escape(json.dumps(value))}</td></tr>"
         for key, value in config.to_json().items()
     )
-    grids = [run.sample_grid(epoch) for epoch in range(epochs_done, 0, -1)]
+    grids = [run.sample_grid_file(epoch) for epoch in range(epochs_done, 0, -1)]
     height, across = height_width(config.image_size)
     width = 3 * across * max(1, 256 // height)  # small ones enlarged
     going = epochs_done < config.total_epochs
@@ -123,7 +123,7 @@ def write_run_index(run, config, epochs_done):
         f"<p>{epochs_done} of {config.total_epochs} epochs done{reloads}. "
         'Model: <a href="checkpoints/latest.keras">checkpoints/latest.keras</a>; '
         'logs: <a href="history.csv">history.csv</a>.</p>'
-        + figure(run.curves.name, "losses by epoch")
+        + figure(run.curves_file.name, "losses by epoch")
         + "<h2>Samples: input | target | output (eval mode)</h2>"
         + "".join(
             figure(f"samples/{grid.name}", f"after epoch {int(grid.stem[6:])}", width)
@@ -132,4 +132,6 @@ def write_run_index(run, config, epochs_done):
         )
         + f"<h2>Configuration</h2><table>{settings}</table>"
     )
-    write_page(run.index, f"pix2pix run {run.path.name}", body, RELOAD_SECONDS if going else None)
+    write_page(
+        run.index_file, f"pix2pix run {run.path.name}", body, RELOAD_SECONDS if going else None
+    )

@@ -12,9 +12,10 @@ import pathlib
 import keras
 
 from pix2pix_k3.config import RunConfig
+from pix2pix_k3.files import RunError
 from pix2pix_k3.model import Pix2Pix
 from pix2pix_k3.paper import normal_size
-from pix2pix_k3.run import RunError, RunFolder
+from pix2pix_k3.run import RunFolder
 from pix2pix_k3.steps import step_module
 
 
@@ -27,7 +28,7 @@ def load(path):
     path = pathlib.Path(path)
     if path.is_dir():
         run = RunFolder(path)
-        path = run.generator if run.generator.is_file() else run.latest
+        path = run.generator_file if run.generator_file.is_file() else run.latest_file
         if not path.is_file():
             raise RunError(
                 f"{run.path}: no generator.keras and no checkpoints/latest.keras. Pass a run "
@@ -52,7 +53,7 @@ def load(path):
 def run_config(path):
     """The `RunConfig` of the run that trained `path` (a run folder), else None."""
     path = pathlib.Path(path)
-    config = RunFolder(path).config if path.is_dir() else None
+    config = RunFolder(path).config_file if path.is_dir() else None
     return RunConfig.from_json(config) if config and config.is_file() else None
 
 

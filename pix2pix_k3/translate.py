@@ -25,7 +25,7 @@ from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, image_files_in, split_side_by_side
 from pix2pix_k3.data.jitter import resize
-from pix2pix_k3.run import RunError, check_writable
+from pix2pix_k3.files import RunError, check_writable
 
 
 def image_files(path):

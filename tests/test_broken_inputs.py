@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pix2pix_k3 import evaluate, fit, model, run, translate
+from pix2pix_k3 import evaluate, fit, ledger, model, run, translate
 from pix2pix_k3.config import RunConfig
 
 TINY = "--image-size 32 --batch-size 2 --ngf 4 --ndf 4 --patch 16 --epochs 1".split()
@@ -165,4 +165,4 @@ def test_the_checkpoint_size_estimate_is_within_5_percent_of_the_file(tmp_path):
     pix2pix.train_on_batch(*[np.zeros((1, 64, 64, 3), np.float32)] * 2)
     pix2pix.save(tmp_path / "m.keras")
     size = (tmp_path / "m.keras").stat().st_size
-    assert run.checkpoint_bytes(pix2pix) == pytest.approx(size, rel=0.05)
+    assert ledger.checkpoint_bytes(pix2pix) == pytest.approx(size, rel=0.05)

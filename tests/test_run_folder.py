@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pix2pix_k3 import build_pix2pix, callbacks, report
 from pix2pix_k3.callbacks import StopOnNaN, linear_decay
 from pix2pix_k3.config import RunConfig
-from pix2pix_k3.run import RunError, RunFolder, replace_atomically
+from pix2pix_k3.files import RunError, replace_atomically
+from pix2pix_k3.run import RunFolder
 
 
 @given(epochs=st.integers(0, 300), decay=st.integers(0, 300), epoch=st.integers(0, 700))
@@ -63,44 +64,72 @@ def test_commits_keep_periodic_checkpoints_and_drop_the_others(tmp_path):
     model = build_pix2pix(32, ngf=4, ndf=4, receptive_field=16)
     model.compile()
     for epoch, keep in [(1, False), (2, True), (3, False), (4, False)]:
-        run.commit(model, epoch, keep=keep)
+        run.ledger.commit(model, epoch, keep=keep)
     names = sorted(path.name for path in run.checkpoints.iterdir())
     assert names == [
         "epoch_002.keras", "epoch_004.keras", "latest.keras", "rng_002.npz", "rng_004.npz",
         "state.json",
     ]  # fmt: skip
-    assert run.committed_epoch() == 4
+    assert run.ledger.committed_epoch() == 4
     state = json.loads((run.checkpoints / "state.json").read_text())
     assert state["checkpoint"] == "epoch_004.keras"
-    restored, epochs = run.restore()
+    restored, epochs = run.ledger.restore()
     assert epochs == 4
     for a, b in zip(model.weights, restored.weights, strict=True):
         np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
 
 
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        (None, r"state.json is missing, yet 4 checkpoint file\(s\) are there \(epoch_002.keras"),
+        ("{torn", "state.json is damaged .Expecting property name"),
+        ('{"epochs": 4}', "state.json is damaged .no checkpoint, rng, kept, backend."),
+        ("[4]", "state.json is damaged .not a JSON object."),
+    ],
+)
+def test_a_ledger_without_a_readable_commit_is_refused_and_nothing_removed(
+    tmp_path, state, message
+):
+    """A run folder that cannot be read as a run is refused, never emptied (issue 33)."""
+    run = RunFolder(tmp_path / "run")
+    run.prepare()
+    model = build_pix2pix(32, ngf=4, ndf=4, receptive_field=16)
+    model.compile()
+    for epoch, keep in [(2, True), (4, False)]:
+        run.ledger.commit(model, epoch, keep=keep)
+    run.unlock()
+    committed = run.checkpoints / "state.json"
+    committed.unlink() if state is None else committed.write_text(state)
+    before = sorted(run.checkpoints.iterdir())
+    with pytest.raises(RunError, match=message):
+        RunFolder(run.path).prepare(resume=True)
+    assert sorted(run.checkpoints.iterdir()) == before
+
+
 def test_history_rows_past_the_committed_epoch_are_dropped(tmp_path):
     run = RunFolder(tmp_path)
-    run.history.write_text("epoch,g_l1\n1,0.5\n2,0.4\n3,0.3\n")
-    run.trim_history(2)
-    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
+    run.history_file.write_text("epoch,g_l1\n1,0.5\n2,0.4\n3,0.3\n")
+    run.ledger.trim_history(2)
+    assert run.history_file.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
 
 
 @pytest.mark.parametrize("text", ["", "epoch,g_l1\n"])
 def test_an_empty_or_header_only_history_is_left_for_the_next_epoch(tmp_path, text):
     run = RunFolder(tmp_path)
-    run.history.write_text(text)
-    run.trim_history(0)
-    assert run.history.read_text() == text
+    run.history_file.write_text(text)
+    run.ledger.trim_history(0)
+    assert run.history_file.read_text() == text
 
 
 def test_torn_history_rows_and_headers_from_a_kill_are_dropped(tmp_path):
     run = RunFolder(tmp_path)
-    run.history.write_text("epoch,g_l1\n1,0.5\n2,0.4\n3")  # killed while writing epoch 3
-    run.trim_history(2)
-    assert run.history.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
-    run.history.write_text("epoch,g_")
-    run.trim_history(0)
-    assert not run.history.exists()  # CSVLogger writes the header again
+    run.history_file.write_text("epoch,g_l1\n1,0.5\n2,0.4\n3")  # killed while writing epoch 3
+    run.ledger.trim_history(2)
+    assert run.history_file.read_text() == "epoch,g_l1\n1,0.5\n2,0.4\n"
+    run.history_file.write_text("epoch,g_")
+    run.ledger.trim_history(0)
+    assert not run.history_file.exists()  # CSVLogger writes the header again
 
 
 def test_a_second_holder_is_refused_until_the_first_lets_go(tmp_path):
@@ -154,9 +183,12 @@ def test_a_running_run_s_page_reloads_itself_and_a_finished_one_does_not(tmp_pat
     config = RunConfig(epochs=2)
     refresh = '<meta http-equiv="refresh" content="60">'
     report.write_run_index(run, config, 1)
-    assert refresh in run.index.read_text()
+    assert refresh in run.index_file.read_text()
     report.write_run_index(run, config, 2)
-    assert refresh not in run.index.read_text() and "2 of 2 epochs done." in run.index.read_text()
+    assert (
+        refresh not in run.index_file.read_text()
+        and "2 of 2 epochs done." in run.index_file.read_text()
+    )
 
 
 def test_the_paper_s_full_size_on_a_cpu_is_announced_with_a_rough_duration():

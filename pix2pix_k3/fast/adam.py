@@ -11,7 +11,7 @@ import math
 import keras
 import torch
 
-from pix2pix_k3 import fast
+from pix2pix_k3 import fast, keras_private
 
 
 def fused_applies(optimizer, grads, variables):
@@ -56,12 +56,12 @@ def fused_apply(optimizer, grads, variables):
     variables, so checkpoints do not change.
     """
     step = int(optimizer.iterations.value) + 1
-    index = optimizer._get_variable_index
+    momentums, velocities = keras_private.adam_slots(optimizer, variables)
     torch._fused_adam_(
         [v.value for v in variables],
         list(grads),
-        [optimizer._momentums[index(v)].value for v in variables],
-        [optimizer._velocities[index(v)].value for v in variables],
+        [m.value for m in momentums],
+        [v.value for v in velocities],
         [],
         [torch.tensor(float(step), device=variables[0].value.device)] * len(variables),
         amsgrad=False,

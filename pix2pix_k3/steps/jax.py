@@ -13,6 +13,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from pix2pix_k3 import keras_private
+
 
 def positions(variables, subset):
     """Indices in `variables` of each variable of `subset`, matched by identity."""
@@ -219,21 +221,15 @@ def load_model(path):
     False)` Keras makes the variables without values and records the file's weights
     instead of assigning them; they are assigned after the scope. A variable the file does
     not hold (a Dropout's seed state) is initialized as usual. Keras lists the variables it
-    made without values and initializes them when the next stateless scope closes
-    (`initialize_all_variables` in keras/src/backend/common/variables.py, which raises for
-    one that has a value): the assigned ones leave that list first.
+    made without values and initializes them when the next stateless scope closes, raising
+    for one that has a value by then: the assigned ones leave that list first
+    (`keras_private.forget_assigned_variables`).
     """
-    from keras.src.backend.common import global_state
-    from keras.src.backend.common.variables import initialize_all_variables
-
     with keras.StatelessScope(initialize_variables=False) as scope:
         model = keras.saving.load_model(path, compile=False)
     for variable in model.variables:
         value = scope.get_current_value(variable)
         if value is not None:
             variable.assign(value)
-    pending = global_state.get_global_attribute("uninitialized_variables") or []
-    unset = [variable for variable in pending if variable._value is None]
-    global_state.set_global_attribute("uninitialized_variables", unset)
-    initialize_all_variables()
+    keras_private.forget_assigned_variables()
     return model

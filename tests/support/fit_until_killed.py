@@ -22,8 +22,7 @@ import sys
 
 import keras
 
-from pix2pix_k3 import callbacks, report
-from pix2pix_k3 import run as run_module
+from pix2pix_k3 import callbacks, files
 from pix2pix_k3.fit import main
 
 
@@ -81,7 +80,7 @@ class Operations:
             return real_unlink(path, *args, **kwargs)
 
         os.unlink = unlink
-        real_replace_atomically = run_module.replace_atomically
+        real_replace_atomically = files.replace_atomically
 
         def replace_atomically(path, write):
             def written(temporary):
@@ -90,7 +89,7 @@ class Operations:
 
             return real_replace_atomically(path, written)
 
-        run_module.replace_atomically = report.replace_atomically = replace_atomically
+        files.replace_atomically = replace_atomically
         real_epoch_end = callbacks.RunRecorder.on_epoch_end
 
         def on_epoch_end(recorder, epoch, logs=None):
