@@ -152,11 +152,12 @@ def keep_tensorflow_out():
     """On jax and torch, keep Keras from importing TensorFlow only because it is installed.
 
     Keras' `set_random_seed` also seeds TensorFlow, and saving checks for TensorFlow
-    types, whenever TensorFlow can be imported: on a jax or torch run that costs about 2 s
-    and fills stderr with TensorFlow's start-up lines (oneDNN, CPU features), for nothing
-    the run uses. Keras decides through one lazy module's `available`; the programs set
-    it to False. Code that needs TensorFlow (`--tensorboard`, SavedModel export) still
-    imports it, and through that module too: `available` gates only the optional uses.
+    types, whenever TensorFlow can be imported: on a jax or torch run that costs seconds
+    (docs/benchmarks.md) and fills stderr with TensorFlow's start-up lines (oneDNN, CPU
+    features), for nothing the run uses. Keras decides through one lazy module's
+    `available`; the programs set it to False (`keras_private.hide_tensorflow`). Code that
+    needs TensorFlow (`--tensorboard`, SavedModel export) still imports it, and through
+    that module too: `available` gates only the optional uses.
     """
     import keras
 

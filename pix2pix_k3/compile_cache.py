@@ -2,11 +2,10 @@
 
 On JAX every new shape of every computation is compiled by XLA before it first runs:
 building a model compiles each weight's initializer, and a run compiles its train step
-(17-40 s on a 2-core CPU). JAX can keep what it compiled on disk and reuse it in the next
-process. `fit`, `translate` and `evaluate` turn that on when run as programs: measured
-here, `translate` of one 64 px image took 25.4 s, and 9.0 s once the cache held its
-compilations (before loading skipped the initializers, `steps.jax.load_model`). The
-compiled code is the same, so results do not change.
+(tens of seconds on a small CPU). JAX can keep what it compiled on disk and reuse it in
+the next process. `fit`, `translate` and `evaluate` turn that on when run as programs,
+which cuts most of a short program's time (docs/benchmarks.md). The compiled code is the same, so
+results do not change.
 
 The cache lives in `$PIX2PIX_K3_COMPILATION_CACHE`, else `$XDG_CACHE_HOME/pix2pix_k3/jax`
 (`~/.cache/pix2pix_k3/jax`); `PIX2PIX_K3_COMPILATION_CACHE=off` turns it off, and JAX's

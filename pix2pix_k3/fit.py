@@ -21,7 +21,7 @@ import time
 
 import keras
 
-from pix2pix_k3 import cli, compile_cache
+from pix2pix_k3 import cli, compile_cache, devices
 from pix2pix_k3._backend import keep_tensorflow_out
 from pix2pix_k3.callbacks import (
     HistoryCSV,
@@ -39,9 +39,7 @@ from pix2pix_k3.data.splits import training_data
 from pix2pix_k3.files import DISK_FULL, RunError
 from pix2pix_k3.model import build_pix2pix, default_optimizer
 from pix2pix_k3.run import RunFolder
-from pix2pix_k3.steps import step_module
 
-BACKENDS = ("jax", "tensorflow", "torch")  # the backends with a train step
 INTERRUPTED = 130  # the exit status of a process ended by Ctrl-C (128 + SIGINT)
 
 
@@ -66,10 +64,10 @@ def prepare(given, out, resume):
 
     `given`: the settings given on the command line, `{field: value}`.
     """
-    if keras.backend.backend() not in BACKENDS:
+    if keras.backend.backend() not in devices.BACKENDS:
         raise ConfigError(
             f"KERAS_BACKEND={keras.backend.backend()} cannot train pix2pix_k3; "
-            f"use one of {', '.join(BACKENDS)}."
+            f"use one of {', '.join(devices.BACKENDS)}."
         )
     if resume:
         run, config = resumed_run(given, out)
@@ -117,11 +115,11 @@ def check_data_parallel(batch_size):
             f"(this is {keras.backend.backend()}). Use KERAS_BACKEND=jax, or see the docs' "
             "'Several devices' section for tf.distribute and torch DDP."
         )
-    devices = len(keras.distribution.list_devices())
-    if batch_size % devices:
+    count = devices.device_count()
+    if batch_size % count:
         raise ConfigError(
-            f"--data-parallel splits each batch across {devices} devices, so --batch-size "
-            f"{batch_size} must be a multiple of {devices}."
+            f"--data-parallel splits each batch across {count} devices, so --batch-size "
+            f"{batch_size} must be a multiple of {count}."
         )
 
 
@@ -180,7 +178,7 @@ def _train(run, config, resume, callbacks):
         f"{keras.config.dtype_policy().name}{parallel_note()}, "
         f"epochs {done + 1}..{total}. Run folder: {run.path} (open {run.index_file} to watch)."
     )
-    note = cpu_note(config, (total - done) * len(train_set), step_module().on_accelerator())
+    note = cpu_note(config, (total - done) * len(train_set), devices.on_accelerator())
     if note:
         print(note)
     model.fit(

@@ -81,8 +81,8 @@ def translate_images(model, images, mode="eval"):
     """NumPy outputs of `model.translate(images, mode)`, eval mode through Keras' `predict`.
 
     `predict_on_batch` runs the generator as one compiled function; called directly, it
-    runs layer by layer, which on JAX compiles every layer's operations separately (the
-    first call took 9.3 s against 1.5 s here, 32 px). Paper mode changes BatchNorm's use
+    runs layer by layer, which on JAX compiles every layer's operations separately, several
+    times slower on a first call (docs/benchmarks.md). Paper mode changes BatchNorm's use
     of statistics for the call and restores them, so it stays a direct call.
     """
     if mode == "eval":

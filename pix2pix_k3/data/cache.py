@@ -1,8 +1,8 @@
 """The training pairs decoded and resized once, kept on disk as memory-mapped uint8 arrays.
 
-Decoding a JPEG pair and resizing it to the load size (286) takes about 4 ms of a CPU
-core, the crop, mirror and float conversion that follow well under 1 ms: without a cache
-one worker prepares about 200 pairs a second, well short of what a GPU step consumes.
+Decoding a JPEG pair and resizing it to the load size (286) costs several times what the
+crop, mirror and float conversion that follow cost: without a cache one worker prepares
+fewer pairs a second than a GPU step consumes (docs/benchmarks.md).
 The resize is the same in every epoch (only the crop and mirror are drawn), so its
 result is kept: an epoch then reads each pair from a memory-mapped array and crops it.
 Batches are bit-identical to those of the uncached pipeline, whatever the workers.

@@ -7,8 +7,8 @@ them equal), and runs only on the backend and device where a benchmark showed it
 - `conv`: Keras' `Conv2D` and `Conv2DTranspose` as matrix products (im2col, products
   first, sub-pixel) on JAX on a CPU, and on torch on a CPU as torch's own convolutions
   on Keras' layouts (`torch_conv`), or as matrix products on layers of few pixels.
-  Measured on a 2-core CPU, 256 px, batch 1: a JAX step 3.6 s -> 0.6 s; a torch step
-  1.45 s -> 0.53 s (the authors' PyTorch step: 0.57 s). On TensorFlow, and on any GPU or
+  About six times faster on JAX, nearly three times on torch, at 256 px on a 2-core CPU
+  (docs/benchmarks.md). On TensorFlow, and on any GPU or
   TPU, nothing was measured faster than the framework's own convolutions (cuDNN and
   XLA's GPU kernels are very likely faster, and im2col's patch matrix holds 16 times an
   activation), so there they are Keras' layers' own.
@@ -29,6 +29,8 @@ import contextlib
 import os
 
 import keras
+
+from pix2pix_k3.devices import device
 
 VARIABLE = "PIX2PIX_K3_FORMS"
 CHOICES = ("auto", "keras", "fast", "matmul", "torch")
@@ -59,24 +61,6 @@ def use(chosen):
         yield
     finally:
         _chosen.pop()
-
-
-def device(tensor=None):
-    """The platform that computes: JAX's default backend, or where a torch tensor lives."""
-    backend = keras.backend.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.default_backend()
-    if backend == "torch":
-        import torch
-
-        if isinstance(tensor, torch.Tensor):  # a NumPy array's .device is the string "cpu"
-            return tensor.device.type
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    import tensorflow as tf
-
-    return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
 
 
 def form(tensor=None):

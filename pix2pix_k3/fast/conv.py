@@ -47,12 +47,12 @@ class Conv2D(keras.layers.Conv2D):
     kernel-sized windows are laid side by side along the channels (one strided slice
     per kernel tap), and one product with the kernel, reshaped from (rows, cols, in,
     out) to (rows * cols * in, out) without moving any element, gives every output
-    pixel. Its gradients are matrix products too. On XLA:CPU this is 1.4 to 2.8x
-    faster than its convolution at batch 4, whose kernel gradient grows about 10x
-    from batch 1 to batch 4. Not for inputs of fewer than `IM2COL_MIN_CHANNELS`
+    pixel. Its gradients are matrix products too. On XLA:CPU this is faster than its
+    convolution, whose kernel gradient grows about tenfold from batch 1 to batch 4. Not
+    for inputs of fewer than `IM2COL_MIN_CHANNELS`
     channels (the images entering G and D): with a patch matrix 48 columns wide, XLA
-    transposes the output gradient for the kernel gradient at a crawl (87 ms of a
-    0.9 s step for G's first layer), and its own convolution is faster. Where the
+    transposes the output gradient for the kernel gradient at a crawl (a tenth of a
+    step for G's first layer), and its own convolution is faster. Where the
     stride is 1 and the layer has fewer filters than input channels (the PatchGAN's
     one-filter output), the products with every tap come first and are then added at
     their offsets (`products_first_product`): a 33x33x16 product instead of a 30x30x8192
@@ -62,9 +62,9 @@ class Conv2D(keras.layers.Conv2D):
     the layer has filters (the encoder's deep layers, 16x16 inputs and smaller at 256
     px), im2col as above, whose kernel gradient comes out in the kernel's own layout;
     there torch's convolution spends its time copying a 512 x 512 x 4 x 4 kernel into
-    its layout and back (1x1 to 8x8 outputs: 17-27 ms a layer forward and backward
-    against 2-8 ms, batch 1 and 4, 2-core CPU). Elsewhere torch's own convolution
-    without Keras' per-call layout copies (`torch_conv`), 1.2-3.5x faster than im2col.
+    its layout and back (at 1x1 to 8x8 outputs, several times im2col's time). Elsewhere
+    torch's own convolution without Keras' per-call layout copies (`torch_conv`), which
+    is faster than im2col there (docs/benchmarks.md).
     """
 
     def forms_apply(self):
@@ -162,10 +162,10 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     the output (the sub-pixel, or depth-to-space, form). All sixteen taps are one
     matrix product with the kernel as it is stored, so that neither the forward nor the
     backward pass transposes or scatters the kernel: on XLA:CPU the kernel gradient of
-    a transposed convolution is about 15x slower than this, and kernel transposes fused
-    into the optimizer update cost as much again. Same multiply-adds. Taking the
-    product before slicing (rather than sixteen products of sliced inputs) made the
-    decoder's forward and backward passes 2.7x faster on JAX (320 -> 118 ms at batch 1).
+    a transposed convolution is an order of magnitude slower than this, and kernel
+    transposes fused into the optimizer update cost as much again. Same multiply-adds.
+    Taking the product before slicing (rather than sixteen products of sliced inputs)
+    made the decoder's passes nearly three times faster on JAX (docs/benchmarks.md).
 
     Keras' `Conv2DTranspose.call` has no hook for its product (keras/src/layers/
     convolutional/base_conv_transpose.py computes `ops.conv_transpose` in `call`), so
@@ -174,10 +174,9 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     It computes the sub-pixel form in the `matmul` forms (JAX on a CPU). In the `torch`
     forms (torch on a CPU) it computes it where the batch holds no more than four pixels
     per filter, that is where copying the kernel into torch's layout costs more than
-    slicing the products (the decoder's small, wide layers: 4-12x faster forward and
-    backward at 1x1 to 8x8 pixels, 1.1-1.4x at 16x16, batch 1 and 4, 2-core CPU), and
-    torch's own transposed convolution on Keras' layouts elsewhere (`torch_conv`: 1.1-2.3x
-    faster from 32x32 on). It is always the
+    slicing the products (the decoder's small, wide layers), and torch's own transposed
+    convolution on Keras' layouts elsewhere (`torch_conv`), as measured (docs/benchmarks.md).
+    It is always the
     parent's computation for other kernel sizes, strides, dilations or `channels_first`.
     """
 
@@ -216,7 +215,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         height, width, filters = inputs.shape[1], inputs.shape[2], self.filters
         products = self.tap_products(inputs)
         # split (not slicing) so that the gradient is one concatenation, not 16 pads; each
-        # plane padded after the split (padding the whole product first: 8% slower steps).
+        # plane padded after the split (padding the whole product first made steps slower).
         planes = [
             ops.pad(plane, ((0, 0), (1, 1), (1, 1), (0, 0)))
             for plane in ops.split(products, 16, axis=-1)

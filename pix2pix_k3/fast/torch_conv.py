@@ -75,8 +75,8 @@ def tap_products(images, taps):
 
     `linear` computes the matrix's gradient as grad^T @ images, in the matrix's own
     layout. `einsum`'s came out as (in, taps) and was copied back element by element: for
-    the decoder's 1024 x 8192 kernels at 2x2 to 8x8 pixels, 4x slower forward and backward
-    on a 2-core CPU (48 -> 10 ms a layer at batch 1).
+    the decoder's 1024 x 8192 kernels at 2x2 to 8x8 pixels, several times slower forward
+    and backward (docs/benchmarks.md).
     """
     return F.linear(images, taps)
 

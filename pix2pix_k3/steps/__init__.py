@@ -30,11 +30,10 @@ arguments in brackets are the backend's own carriers of state and gradients):
   arrived. What records a step for the specification suite (the course's checks).
 
 and the backend's hooks for a run: `global_random_state()` and
-`set_global_random_state(state)` (what `--resume` restores), `on_accelerator()` (whether
-a GPU or other accelerator computes, for `fit`'s note on CPU-sized runs) and
-`load_model(path)` (a `.keras` file for inference, uncompiled, as fast as the backend
-allows: `translate`, `evaluate` and `export` load through it). `tests/test_paper.py`
-holds the three modules to this list.
+`set_global_random_state(state)` (what `--resume` restores) and `load_model(path)` (a
+`.keras` file for inference, uncompiled, as fast as the backend allows: `translate`,
+`evaluate` and `export` load through it). Which device computes is `devices`' to say.
+`tests/test_paper.py` holds the three modules to this list.
 """
 
 import functools
@@ -53,7 +52,6 @@ CONTRACT = (
     "observed",
     "global_random_state",
     "set_global_random_state",
-    "on_accelerator",
     "load_model",
 )
 

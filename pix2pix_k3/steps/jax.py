@@ -207,17 +207,12 @@ def set_global_random_state(state):
     """Put back what `global_random_state` returned (nothing to do here)."""
 
 
-def on_accelerator():
-    """Whether JAX computes on a GPU or TPU here (its default backend is not the CPU)."""
-    return jax.default_backend() != "cpu"
-
-
 def load_model(path):
     """`keras.saving.load_model(path, compile=False)`, without running the initializers.
 
     On JAX each initializer of a new shape is an XLA compilation: loading the default
-    run's generator compiled 69 of them, 7.6 s of a 9 s `translate` with an empty
-    compilation cache (0.15 s without). Inside `keras.StatelessScope(initialize_variables=
+    run's generator compiled 69 of them, most of a `translate` with an empty compilation
+    cache (docs/benchmarks.md). Inside `keras.StatelessScope(initialize_variables=
     False)` Keras makes the variables without values and records the file's weights
     instead of assigning them; they are assigned after the scope. A variable the file does
     not hold (a Dropout's seed state) is initialized as usual. Keras lists the variables it

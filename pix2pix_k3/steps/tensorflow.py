@@ -5,8 +5,8 @@ import tensorflow as tf
 
 # Grappler's remapper gives up on this train step ("remapper failed: INVALID_ARGUMENT:
 # Mutation::Apply error", logged as an error at every trace) and leaves it unfused; with
-# the remapper off there is no such line and the step is no slower (256 px, batch 1, this
-# 2-core CPU: 0.733 and 0.738 s with it, 0.708 and 0.717 s without). For this process.
+# the remapper off there is no such line and the step is no slower (docs/benchmarks.md). For
+# this process.
 tf.config.optimizer.set_experimental_options({"remapping": False})
 
 
@@ -84,11 +84,6 @@ def global_random_state():
 
 def set_global_random_state(state):
     """Put back what `global_random_state` returned (nothing to do here)."""
-
-
-def on_accelerator():
-    """Whether TensorFlow sees a GPU here."""
-    return bool(tf.config.list_physical_devices("GPU"))
 
 
 def load_model(path):

@@ -121,12 +121,6 @@ def set_global_random_state(state):
         torch.cuda.set_rng_state_all(cuda)
 
 
-def on_accelerator():
-    """Whether torch has CUDA (or Apple's MPS) here."""
-    mps = getattr(torch.backends, "mps", None)
-    return torch.cuda.is_available() or bool(mps and mps.is_available())
-
-
 def load_model(path):
     """`keras.saving.load_model(path, compile=False)`: initializers cost nothing to run here."""
     return keras.saving.load_model(path, compile=False)
