@@ -99,7 +99,7 @@ OPTIONS = [  # (flag, type or choices, help); defaults come from config.RunConfi
         "--tensorboard",
         bool,
         "also log to <run>/tensorboard for TensorBoard: losses, learning rate and each "
-        "epoch's sample grid (needs TensorFlow, on any backend)",
+        "epoch's sample grid (needs tensorflow and tensorboard, on any backend)",
     ),
 ]
 

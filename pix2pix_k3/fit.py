@@ -77,13 +77,26 @@ def prepare(given, out, resume):
         run.check_new()
     if config.data_parallel:  # checked on the final settings, resumed ones too
         check_data_parallel(config.batch_size)
-    if config.tensorboard and importlib.util.find_spec("tensorflow") is None:
+    if config.tensorboard:
+        check_tensorboard()
+    return run, config
+
+
+TENSORBOARD_NEEDS = {"tensorflow": "tensorflow-cpu", "tensorboard": "tensorboard"}  # pip's names
+
+
+def check_tensorboard():
+    """Refuse `--tensorboard` before any work where its packages are missing (Keras'
+    callback would fail only at the end of the first epoch)."""
+    missing = [name for name in TENSORBOARD_NEEDS if importlib.util.find_spec(name) is None]
+    if missing:
+        packages = " ".join(TENSORBOARD_NEEDS[name] for name in missing)
         raise ConfigError(
-            "--tensorboard writes TensorFlow's summaries, and TensorFlow is not installed. "
-            'Install it (pip install tensorflow-cpu, or ".[tensorflow-cpu]"), or drop '
+            f"--tensorboard writes TensorFlow's summaries for TensorBoard, and "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed. "
+            f"Install {'it' if len(missing) == 1 else 'them'} (pip install {packages}), or drop "
             "--tensorboard: history.csv and index.html hold the same figures."
         )
-    return run, config
 
 
 def resumed_run(given, out):

@@ -2,6 +2,7 @@
 --only, --skips, --xfails, --max-examples and the JSON and Markdown reports."""
 
 import json
+import re
 
 import keras
 import pytest
@@ -60,6 +61,10 @@ def test_xfails_and_skips_files_and_the_markdown_report(adapter, tmp_path):
     text = markdown.read_text()
     assert "| OBJ-1 | 3.1, 3.3 |" in text and "xfail" in text
     assert f"requirements v{run.header['requirements_version']}" in text
+    rows = [line for line in text.splitlines() if line.startswith("| OBJ-")]
+    # OBJ-2's requirement reads mean |y - G(x)|: its pipes are escaped, five cells a row
+    assert len(rows) == 2 and "\\|y - G(x)\\|" in rows[1]
+    assert all(len(re.split(r"(?<!\\)\|", row)) == 7 for row in rows)  # 5 cells, 2 ends
 
 
 def test_an_unknown_requirement_id_is_refused(adapter, tmp_path):

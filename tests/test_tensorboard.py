@@ -100,3 +100,27 @@ def test_without_tensorflow_tensorboard_is_refused_with_the_install_command(tmp_
     with pytest.raises(SystemExit, match=r"^error: --tensorboard .*\(pip install tensorflow-cpu"):
         main([*TINY_RUN, "--tensorboard", "--out", str(tmp_path / "run")])
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("hidden", "install"),
+    [
+        (["tensorboard"], "tensorboard is not installed. Install it .pip install tensorboard."),
+        pytest.param(
+            ["tensorflow", "tensorboard"],
+            "are not installed. Install them .pip install tensorflow-cpu tensorboard.",
+            marks=pytest.mark.skipif(
+                keras.backend.backend() == "tensorflow", reason="TensorFlow is Keras' here"
+            ),
+        ),
+    ],
+)
+def test_a_missing_tensorboard_package_is_refused_before_any_work(
+    tmp_path, monkeypatch, hidden, install
+):
+    """tensorflow-cpu does not bring tensorboard: Keras' callback failed after an epoch."""
+    for name in hidden:
+        monkeypatch.setitem(sys.modules, name, None)  # find_spec: not installed
+    with pytest.raises(SystemExit, match=f"^error: --tensorboard .*{install}"):
+        main([*TINY_RUN, "--tensorboard", "--out", str(tmp_path / "run")])
+    assert not (tmp_path / "run").exists()

@@ -394,12 +394,15 @@ def markdown(header, rows):
         "|---|---|---|---|---|",
     ]
     for row in rows:
-        detail = "; ".join(filter(None, [row["detail"], *row["notes"]])).replace("|", "\\|")
-        lines.append(
-            f"| {row['id']} | {row['section']} | {row['requirement']} | {row['verdict']} "
-            f"| {detail} |"
-        )
+        detail = "; ".join(filter(None, [row["detail"], *row["notes"]]))
+        cells = [row["id"], row["section"], row["requirement"], row["verdict"], detail]
+        lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def markdown_cell(text):
+    """`text` as one cell of a Markdown table: pipes escaped, lines joined."""
+    return " ".join(str(text).split("\n")).replace("|", "\\|")
 
 
 def pytest_terminal_summary(terminalreporter, config):
