@@ -118,11 +118,15 @@ def write_run_index(run, config, epochs_done):
     height, across = height_width(config.image_size)
     width = 3 * across * max(1, 256 // height)  # small ones enlarged
     going = epochs_done < config.total_epochs
+    links = [("Model", "checkpoints/latest.keras"), ("logs", "history.csv")]
+    if not going:  # the generator alone is written as the last epoch ends
+        links = [("Trained generator", run.generator_file.name), ("whole model", links[0][1])]
+        links.append(("logs", "history.csv"))
     reloads = f" (this page reloads every {RELOAD_SECONDS} s until the last)" if going else ""
     body = (
         f"<p>{epochs_done} of {config.total_epochs} epochs done{reloads}. "
-        'Model: <a href="checkpoints/latest.keras">checkpoints/latest.keras</a>; '
-        'logs: <a href="history.csv">history.csv</a>.</p>'
+        + "; ".join(f'{what}: <a href="{path}">{path}</a>' for what, path in links)
+        + ".</p>"
         + figure(run.curves_file.name, "losses by epoch")
         + "<h2>Samples: input | target | output (eval mode)</h2>"
         + "".join(

@@ -23,6 +23,7 @@ import pathlib
 import shlex
 import shutil
 import socket
+import sys
 import time
 
 import keras
@@ -171,10 +172,11 @@ class RunFolder:
             )
 
     def resume_command(self):
-        """The command line that continues this run, on the backend that wrote it."""
+        """The command line that continues this run, on the backend that wrote it, with
+        the interpreter's name as the user typed it (`python3`, or a venv's `python`)."""
         backend = self.ledger.backend() or keras.backend.backend()
-        out = shlex.quote(str(self.path))
-        return f"KERAS_BACKEND={backend} python -m pix2pix_k3.fit --resume --out {out}"
+        out, python = shlex.quote(str(self.path)), pathlib.Path(sys.executable).name or "python"
+        return f"KERAS_BACKEND={backend} {python} -m pix2pix_k3.fit --resume --out {out}"
 
     def kept(self):
         """What a stop leaves, and how to go on: one sentence for the user."""

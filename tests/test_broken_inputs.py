@@ -8,8 +8,10 @@ whose training data moved, and paths that cannot be written.
 
 import errno
 import json
+import pathlib
 import re
 import shutil
+import sys
 from collections import namedtuple
 
 import keras
@@ -132,7 +134,8 @@ def test_a_full_disk_during_a_commit_says_what_is_kept_and_how_to_resume(tmp_pat
     monkeypatch.setattr(model.Pix2Pix, "save", save_until_full)
     out = tmp_path / "run"
     resume = (
-        f"KERAS_BACKEND={keras.backend.backend()} python -m pix2pix_k3.fit --resume --out {out}"
+        f"KERAS_BACKEND={keras.backend.backend()} {pathlib.Path(sys.executable).name} "
+        f"-m pix2pix_k3.fit --resume --out {out}"
     )
     with pytest.raises(SystemExit) as stopped:
         fit.main([*TINY[:-1], "2", "--pairs", "4", "--out", str(out)])

@@ -208,7 +208,8 @@ def test_a_second_process_is_refused_and_ctrl_c_says_how_to_resume(tmp_path, bac
     assert first.returncode == 130, stderr[-3000:]
     assert "Traceback" not in stderr
     resume = (
-        f"KERAS_BACKEND={keras.backend.backend()} python -m pix2pix_k3.fit --resume --out {out}"
+        f"KERAS_BACKEND={keras.backend.backend()} {pathlib.Path(sys.executable).name} "
+        f"-m pix2pix_k3.fit --resume --out {out}"
     )
     assert re.fullmatch(
         rf"interrupted: ({out} keeps epoch \d+ \(.*latest.keras\)\. Continue|no epoch was "

@@ -177,18 +177,18 @@ def test_durations_read_as_a_person_says_them(seconds, said):
     assert callbacks.duration(seconds) == said
 
 
-def test_a_running_run_s_page_reloads_itself_and_a_finished_one_does_not(tmp_path):
+def test_a_running_run_s_page_reloads_itself_and_a_finished_one_links_its_generator(tmp_path):
     run = RunFolder(tmp_path / "run")
     run.prepare()
     config = RunConfig(epochs=2)
     refresh = '<meta http-equiv="refresh" content="60">'
     report.write_run_index(run, config, 1)
     assert refresh in run.index_file.read_text()
+    assert 'href="generator.keras"' not in run.index_file.read_text()
     report.write_run_index(run, config, 2)
-    assert (
-        refresh not in run.index_file.read_text()
-        and "2 of 2 epochs done." in run.index_file.read_text()
-    )
+    page = run.index_file.read_text()
+    assert refresh not in page and "2 of 2 epochs done. " in page
+    assert 'Trained generator: <a href="generator.keras">generator.keras</a>' in page
 
 
 def test_the_paper_s_full_size_on_a_cpu_is_announced_with_a_rough_duration():
