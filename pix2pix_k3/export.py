@@ -121,8 +121,36 @@ def write(generator, format, out):
     _remove(temporary)
     with quiet_stdout():
         generator.export(str(temporary), format=format, input_signature=signature, verbose=False)
+    if format == "onnx":
+        inline_onnx_weights(temporary)
     _remove(out)
     temporary.rename(out)
+
+
+def inline_onnx_weights(path):
+    """Make the `.onnx` file at `path` self-contained, so that it runs wherever it is copied.
+
+    A converter may keep large weights in a file beside the model (jax2onnx does, above a
+    size), which a copy of the `.onnx` alone leaves behind; here they move into the
+    model. ONNX's protobuf holds up to 2 GB, far more than any pix2pix generator.
+    """
+    import onnx
+    from onnx.external_data_helper import ExternalDataInfo, uses_external_data
+
+    model = onnx.load(str(path), load_external_data=False)
+    beside = {
+        ExternalDataInfo(tensor).location
+        for tensor in model.graph.initializer
+        if uses_external_data(tensor)
+    }
+    if not beside:
+        return
+    onnx.load_external_data_for_model(model, str(path.parent))
+    if model.ByteSize() >= 2**31:
+        raise RunError(f"{path}: the model is over 2 GB, more than one ONNX file can hold.")
+    onnx.save_model(model, str(path), save_as_external_data=False)
+    for location in beside:
+        (path.parent / location).unlink()
 
 
 def _remove(path):

@@ -1,5 +1,6 @@
 """`python -m pix2pix_k3.export`: each format, run in its own runtime, against Keras."""
 
+import shutil
 import sys
 
 import keras
@@ -52,11 +53,33 @@ def test_each_format_computes_the_generator_in_its_runtime(run_folder, tmp_path,
     out = tmp_path / f"g{export.SUFFIXES[format]}"
     export.main([str(run_folder), "--format", format, "--out", str(out)])
     assert f"exported {run_folder} as {format}: {out}" in capsys.readouterr().out
+    assert sorted(path.name for path in tmp_path.iterdir()) == [out.name]  # nothing beside it
+    elsewhere = tmp_path / "elsewhere" / out.name  # copied alone, it must still run
+    elsewhere.parent.mkdir()
+    (shutil.copytree if out.is_dir() else shutil.copyfile)(out, elsewhere)
     generator = load(run_folder).generator
     for batch in (1, 3):  # a batch size that was not traced
         images = random_images(batch, batch, 32, 3)
         expected = generator.predict_on_batch(images)
-        np.testing.assert_allclose(outputs_in_runtime(format, out, images), expected, atol=ATOL)
+        computed = outputs_in_runtime(format, elsewhere, images)
+        np.testing.assert_allclose(computed, expected, atol=ATOL)
+
+
+def test_an_onnx_export_is_one_file_that_runs_where_it_is_copied(tmp_path):
+    """jax2onnx keeps weights over a size in a file beside the model: a generator of
+    16 filters is over it (4 is not)."""
+    exportable("onnx")
+    wide = unet_generator(32, ngf=16)
+    wide.save(tmp_path / "wide.keras")
+    out = tmp_path / "exported" / "wide.onnx"
+    export.main([str(tmp_path / "wide.keras"), "--format", "onnx", "--out", str(out)])
+    assert sorted(path.name for path in out.parent.iterdir()) == ["wide.onnx"]
+    elsewhere = tmp_path / "elsewhere.onnx"
+    out.rename(elsewhere)
+    images = random_images(0, 2, 32, 3)
+    np.testing.assert_allclose(
+        outputs_in_runtime("onnx", elsewhere, images), wide.predict_on_batch(images), atol=ATOL
+    )
 
 
 def test_the_default_output_lies_beside_the_model(run_folder):
