@@ -94,13 +94,15 @@ class Ledger:
     def remove_leftovers(self, *folders):
         """Temporaries of a killed write (here and in `folders`), and checkpoint files no
         commit keeps."""
-        kept_files = self._epoch_files()
-        if kept_files and self._state() is None:
+        if self._state() is None and self.latest_file.exists():
+            # latest.keras is linked after state.json is renamed into place: an epoch was
+            # committed, and its record is gone. (Checkpoint files without either are what a
+            # first commit killed before its state.json leaves, and are removed below.)
             raise files.RunError(
-                f"{self.folder / STATE} is missing, yet {len(kept_files)} checkpoint file(s) are "
-                f"there ({min(kept_files).name}, ...): the run cannot tell which epoch was "
-                "committed, and nothing was removed. Its .keras checkpoints load in translate "
-                "and evaluate; start a new run in another --out."
+                f"{self.folder / STATE} is missing, yet {self.latest_file.name} is there: an "
+                "epoch was committed and the run cannot tell which, so nothing was removed. "
+                "Its .keras checkpoints load in translate and evaluate; start a new run in "
+                "another --out."
             )
         for folder in (self.folder, *folders):
             for path in folder.glob(f".*{files.PARTIAL}*"):

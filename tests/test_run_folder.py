@@ -82,7 +82,7 @@ def test_commits_keep_periodic_checkpoints_and_drop_the_others(tmp_path):
 @pytest.mark.parametrize(
     ("state", "message"),
     [
-        (None, r"state.json is missing, yet 4 checkpoint file\(s\) are there \(epoch_002.keras"),
+        (None, "state.json is missing, yet latest.keras is there: an epoch was committed"),
         ("{torn", "state.json is damaged .Expecting property name"),
         ('{"epochs": 4}', "state.json is damaged .no checkpoint, rng, kept, backend."),
         ("[4]", "state.json is damaged .not a JSON object."),
@@ -105,6 +105,17 @@ def test_a_ledger_without_a_readable_commit_is_refused_and_nothing_removed(
     with pytest.raises(RunError, match=message):
         RunFolder(run.path).prepare(resume=True)
     assert sorted(run.checkpoints.iterdir()) == before
+
+
+def test_what_a_first_commit_killed_before_its_state_leaves_is_removed(tmp_path):
+    """Files of epoch 1 without state.json and latest.keras: no commit kept them."""
+    run = RunFolder(tmp_path / "run")
+    run.prepare()
+    run.unlock()
+    for name in ("epoch_001.keras", "rng_001.npz"):
+        (run.checkpoints / name).write_text("half of a first commit")
+    RunFolder(run.path).prepare(resume=True)
+    assert list(run.checkpoints.iterdir()) == []
 
 
 def test_history_rows_past_the_committed_epoch_are_dropped(tmp_path):
@@ -165,8 +176,27 @@ def test_the_time_estimate_counts_the_steps_left_after_the_first(monkeypatch):
     left = 200 * 400 - 4
     assert shown == [
         f"about 44 h 27 min to go: 2.00 s a step, {left} steps left (validation and "
-        "checkpoints not counted)"
+        "checkpoints not counted; the first epoch also compiles them)"
     ]
+
+
+def test_a_second_estimate_times_a_whole_epoch_after_the_compiling_first(monkeypatch):
+    """A small run said "about 1 s to go", then its first epoch took 113 s compiling."""
+    clock = iter([0.0, 1.0, 2.0, 113.0, 120.0, 127.0])  # steps, then the ends of epochs 1-3
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(clock))
+    shown = []
+    estimate = callbacks.TimeEstimate(steps=2, show=shown.append)
+    estimate.set_params({"epochs": 5, "steps": 3})
+    estimate.on_epoch_begin(0)
+    for batch in range(3):
+        estimate.on_train_batch_end(batch)
+    for epoch in range(3):
+        estimate.on_epoch_end(epoch)
+    assert len(shown) == 2 and shown[0].startswith("about 12 s to go: 1.00 s a step")
+    assert (
+        shown[1]
+        == "about 21 s to go: epoch 2 took 7 s with validation and checkpoint, 3 epochs left"
+    )
 
 
 @pytest.mark.parametrize(
