@@ -134,17 +134,22 @@ class RunRecorder(keras.callbacks.Callback):
 
 
 class TimeEstimate(keras.callbacks.Callback):
-    """After the first few steps, print how long the rest of the run will take.
+    """Print how long the rest of the run will take: after the first few steps, then
+    once a whole epoch has been timed.
 
     The paper's full-size settings take days on a CPU; saying so after a minute beats
-    finding out after a day. The first step includes compilation, so the rate is measured
-    over the `steps` after it; validation and checkpoints are not counted.
+    finding out after a day. The first step includes compilation, so the first estimate
+    measures the `steps` after it, and counts neither validation nor checkpoints, which
+    the first epoch also compiles (in a small run they are most of its time). The second
+    epoch, start to end with everything in it, gives the second estimate. Must come after
+    the run's other callbacks, so that their work is in the epoch's time.
     """
 
     def __init__(self, steps=5, show=print):
         super().__init__()
         self.steps, self.show = steps, show
         self.start, self.measured, self.epoch = None, 0, 0
+        self.epoch_ended, self.epochs_timed = None, 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -162,8 +167,22 @@ class TimeEstimate(keras.callbacks.Callback):
             left = (self.params["epochs"] - self.epoch) * self.params["steps"] - (batch + 1)
             self.show(
                 f"about {duration(per_step * left)} to go: {per_step:.2f} s a step, "
-                f"{left} steps left (validation and checkpoints not counted)"
+                f"{left} steps left (validation and checkpoints not counted; the first "
+                "epoch also compiles them)"
             )
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        ended, self.epoch_ended = self.epoch_ended, now
+        self.epochs_timed += 1
+        left = self.params["epochs"] - (epoch + 1)
+        if ended is None or self.epochs_timed != 2 or left == 0:
+            return
+        self.show(
+            f"about {duration((now - ended) * left)} to go: epoch {epoch + 1} took "
+            f"{duration(now - ended)} with validation and checkpoint, {left} epoch"
+            f"{'s' * (left != 1)} left"
+        )
 
 
 CPU_SECONDS_PER_IMAGE_256 = 2.0  # one 256 px train step at batch 1, measured on a 2-core CPU

@@ -170,12 +170,14 @@ def translate_parser():
     parser.add_argument(
         "--direction",
         choices=DIRECTIONS,
-        help="inputs are A|B side-by-side pairs; translate this direction's input half",
+        help="the inputs are A|B side-by-side pairs (the training layout): translate this "
+        "direction's input half; without it, each input is translated whole",
     )
     parser.add_argument(
         "--side-by-side",
         action="store_true",
-        help="write input | output (| target) instead of the output alone",
+        help="write input | output instead of the output alone (| target: the pair's "
+        "other half, with --direction); it does not split the inputs",
     )
     parser.add_argument(
         "--model-size", action="store_true", help="keep outputs at the model's size"

@@ -9,12 +9,15 @@ with inputs; `--model-size` keeps the outputs at the model's size instead.
 
 `--direction AtoB|BtoA` reads each input as an A|B side-by-side pair (the training
 layout): the input half is translated, and with `--side-by-side` the other half is
-shown as the target (input | output | target). `--mode paper` keeps dropout and batch
+shown as the target (input | output | target). Without it every input is translated
+whole; inputs shaped like pairs (twice as wide as the model's images) get a note saying
+so. `--mode paper` keeps dropout and batch
 statistics on at test time, as the paper does; `--mode eval` (default) is deterministic.
 """
 
 import os
 import pathlib
+import sys
 import urllib.parse
 
 import numpy as np
@@ -26,6 +29,7 @@ from pix2pix_k3.data import DataError, read_image, to_model_range, to_uint8
 from pix2pix_k3.data.images import IMAGE_SUFFIXES, image_files_in, split_side_by_side
 from pix2pix_k3.data.jitter import resize
 from pix2pix_k3.files import RunError, check_writable
+from pix2pix_k3.paper import height_width
 
 
 def image_files(path):
@@ -38,6 +42,25 @@ def image_files(path):
     if not files:
         raise DataError(f"{path}: no images found (looked for {', '.join(IMAGE_SUFFIXES)}).")
     return files
+
+
+def note_pairs(files, size):
+    """Say so on stderr when inputs look like A|B pairs (twice as wide as the model's
+    images) and are about to be translated whole, as they are without `--direction`."""
+    height, width = height_width(size)
+    pairs = []
+    for path in files:
+        with Image.open(path) as image:
+            across, down = image.size
+        if abs(across / down - 2 * width / height) < 0.01:
+            pairs.append(path)
+    if pairs:
+        print(
+            f"note: {len(pairs)} of {len(files)} input(s) ({pairs[0].name}, ...) are twice "
+            "as wide as the model's images, as A|B pairs are, and are translated whole. "
+            "To translate the input half of each pair, pass --direction AtoB (or BtoA).",
+            file=sys.stderr,
+        )
 
 
 def load_input(path, direction, channels):
@@ -90,6 +113,8 @@ def run(args):
     size, in_channels, _ = trained.image_shape(model)
     files = image_files(args.input)
     check_writable(args.out, "--out")
+    if args.direction is None:
+        note_pairs(files, size)
     written = []
     for start in range(0, len(files), args.batch_size):
         chunk = files[start : start + args.batch_size]

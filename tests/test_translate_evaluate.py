@@ -50,6 +50,19 @@ def test_translate_a_folder_of_pairs_side_by_side_with_an_index(run_folder, pair
     assert 'src="2.png"' in (out / "index.html").read_text()
 
 
+def test_pairs_translated_whole_get_a_note_naming_direction(run_folder, pairs, tmp_path, capsys):
+    """--side-by-side alone shows each whole A|B file as the input: say what to pass."""
+    translate.main([str(run_folder), str(pairs), "--out", str(tmp_path / "a"), "--side-by-side"])
+    note = capsys.readouterr().err
+    assert "note: 3 of 3 input(s) (0.png, ...) are twice as wide" in note
+    assert "pass --direction AtoB (or BtoA)" in note
+    assert size_of(tmp_path / "a" / "0.png") == (4 * 48, 48)  # whole input | its output
+    translate.main(
+        [str(run_folder), str(pairs), "--out", str(tmp_path / "b"), "--direction", "AtoB"]
+    )
+    assert "note:" not in capsys.readouterr().err
+
+
 def test_outputs_come_back_at_the_input_size_or_the_model_size(run_folder, tmp_path):
     image = tmp_path / "photo.jpg"
     Image.fromarray(synthetic_pair(3, 40)[0][:, :30]).save(image)  # 30x40, not square
