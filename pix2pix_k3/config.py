@@ -72,7 +72,9 @@ class RunConfig:
         _check_types(self)
         derived = {
             "image_size": paper.normal_size(self.image_size),
-            "load_size": paper.normal_size(self.load_size or paper.load_size_for(self.image_size)),
+            "load_size": paper.normal_size(
+                paper.load_size_for(self.image_size) if self.load_size is None else self.load_size
+            ),
             "pairs": None if self.data is not None else self.pairs,
         }
         for name, value in derived.items():

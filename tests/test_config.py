@@ -55,6 +55,8 @@ def test_derived_settings_are_filled_in_at_construction():
     assert RunConfig(image_size=(256, 512)).load_size == (286, 572)
     assert RunConfig(data="facades").pairs is None and RunConfig().pairs == 256
     assert RunConfig(epochs=3, epochs_decay=2).total_epochs == 5
+    with pytest.raises(ConfigError, match="--load-size must be positive"):
+        RunConfig(load_size=0)  # given, so not replaced by the default
 
 
 @pytest.mark.parametrize("backend", ["jax", "tensorflow", "torch"])
