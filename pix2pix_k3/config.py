@@ -87,13 +87,8 @@ class RunConfig:
         preset's values, overridden by the flags, the defaults for the rest.
 
         Flags that the chosen objective ignores are refused (a default never is)."""
-        unknown = set(chosen) - set(field_names())
-        if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}.")
-        preset = chosen.get("preset")
-        if preset is not None and preset not in PRESETS:
-            raise ConfigError(f"--preset must be one of {_listed(sorted(PRESETS))}.")
-        config = cls(**{**PRESETS.get(preset, {}), **chosen})
+        _check_names(chosen)
+        config = cls(**{**PRESETS.get(chosen.get("preset"), {}), **chosen})
         _check_given(config, set(chosen))
         return config
 
@@ -122,9 +117,7 @@ class RunConfig:
 
         Repeating a saved value is accepted; any other setting is refused, naming it.
         """
-        unknown = set(changes) - set(field_names())
-        if unknown:
-            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}.")
+        _check_names(changes)
         fixed = sorted(
             name
             for name, value in changes.items()
@@ -177,6 +170,12 @@ class RunConfig:
 def field_names():
     """The settings, in `RunConfig`'s order (and the flags', with dashes)."""
     return [field.name for field in dataclasses.fields(RunConfig)]
+
+
+def _check_names(settings):
+    unknown = set(settings) - set(field_names())
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}.")
 
 
 def default_of(name):

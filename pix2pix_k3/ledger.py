@@ -94,7 +94,8 @@ class Ledger:
     def remove_leftovers(self, *folders):
         """Temporaries of a killed write (here and in `folders`), and checkpoint files no
         commit keeps."""
-        if self._state() is None and self.latest_file.exists():
+        state = self._state()
+        if state is None and self.latest_file.exists():
             # latest.keras is linked after state.json is renamed into place: an epoch was
             # committed, and its record is gone. (Checkpoint files without either are what a
             # first commit killed before its state.json leaves, and are removed below.)
@@ -107,7 +108,7 @@ class Ledger:
         for folder in (self.folder, *folders):
             for path in folder.glob(f".*{files.PARTIAL}*"):
                 path.unlink()
-        keep = {*self._kept_epochs(), self.committed_epoch()}
+        keep = {*state["kept"], state["epochs"]} if state else set()
         for path in self._epoch_files():
             if _epoch_of(path) not in keep:
                 path.unlink()

@@ -164,13 +164,20 @@ def test_a_folder_filled_between_the_check_and_the_lock_is_refused(tmp_path):
         run.prepare()
 
 
-def test_the_time_estimate_counts_the_steps_left_after_the_first(monkeypatch):
-    clock = iter([100.0, 102.0, 104.0, 106.0])  # the first step (compiling) starts the clock
+def estimate_on_a_clock(monkeypatch, times, steps, epochs, steps_per_epoch):
+    """A TimeEstimate reading `times` as its clock, at the start of epoch 1, and what it shows."""
+    clock = iter(times)
     monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(clock))
     shown = []
-    estimate = callbacks.TimeEstimate(steps=3, show=shown.append)
-    estimate.set_params({"epochs": 200, "steps": 400})
+    estimate = callbacks.TimeEstimate(steps=steps, show=shown.append)
+    estimate.set_params({"epochs": epochs, "steps": steps_per_epoch})
     estimate.on_epoch_begin(0)
+    return estimate, shown
+
+
+def test_the_time_estimate_counts_the_steps_left_after_the_first(monkeypatch):
+    # the first step (compiling) starts the clock
+    estimate, shown = estimate_on_a_clock(monkeypatch, [100.0, 102.0, 104.0, 106.0], 3, 200, 400)
     for batch in range(6):
         estimate.on_train_batch_end(batch)
     left = 200 * 400 - 4
@@ -182,12 +189,10 @@ def test_the_time_estimate_counts_the_steps_left_after_the_first(monkeypatch):
 
 def test_a_second_estimate_times_a_whole_epoch_after_the_compiling_first(monkeypatch):
     """A small run said "about 1 s to go", then its first epoch took 113 s compiling."""
-    clock = iter([0.0, 1.0, 2.0, 113.0, 120.0, 127.0])  # steps, then the ends of epochs 1-3
-    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: next(clock))
-    shown = []
-    estimate = callbacks.TimeEstimate(steps=2, show=shown.append)
-    estimate.set_params({"epochs": 5, "steps": 3})
-    estimate.on_epoch_begin(0)
+    # steps, then the ends of epochs 1-3
+    estimate, shown = estimate_on_a_clock(
+        monkeypatch, [0.0, 1.0, 2.0, 113.0, 120.0, 127.0], 2, 5, 3
+    )
     for batch in range(3):
         estimate.on_train_batch_end(batch)
     for epoch in range(3):
