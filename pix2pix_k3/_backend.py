@@ -14,6 +14,7 @@ own backend package (for torch, "No module named 'torch.utils'").
 
 import contextlib
 import importlib
+import importlib.util
 import json
 import os
 import pathlib
@@ -114,6 +115,30 @@ def started_program():
     return None, []
 
 
+def answer_early():
+    """For `python -m pix2pix_k3.<program> ...`: parse its arguments before Keras loads
+    (several seconds), so that `--help` and a mistyped flag are answered at once. The
+    program parses them again itself. Where the backend is not there, all is left to
+    `require_backend`, whose message comes first (with the help, where that was asked)."""
+    if not started_as_program():
+        return
+    from pix2pix_k3.cli import PARSERS  # plain Python: it needs no backend
+
+    program, arguments = started_program()
+    if program not in PARSERS:
+        return
+    candidates = [os.environ["KERAS_BACKEND"]] if os.environ.get("KERAS_BACKEND") else PREFERENCE
+    if any(map(_findable, candidates)):
+        PARSERS[program]().parse_args(arguments)
+
+
+def _findable(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def require_backend():
     """Make sure Keras will load an installed backend, or `refuse` if none can be."""
     if "keras" in sys.modules:  # too late to choose: Keras has loaded its backend already
@@ -145,6 +170,7 @@ def require_backend():
     )
 
 
+answer_early()
 require_backend()
 
 

@@ -314,6 +314,22 @@ def test_help_needs_no_backend_at_all(tmp_path, program, monkeypatch):
 
 
 @once
+@pytest.mark.parametrize("program", list(PARSERS))
+def test_help_and_a_mistyped_flag_are_answered_before_keras_loads(tmp_path, program, monkeypatch):
+    """Keras and a backend take seconds to import; `--help` and a bad flag wait for
+    neither (Keras made unimportable here: answering must not need it)."""
+    monkeypatch.setenv("COLUMNS", "100")
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['keras'] = None\n")
+    path = os.pathsep.join([str(tmp_path), str(ROOT)])
+    result = run_program(program, "--help", PYTHONPATH=path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == PARSERS[program]().format_help()
+    result = run_program(program, "--no-such-flag", PYTHONPATH=path)
+    assert result.returncode == 2 and f"pix2pix_k3.{program}: error: " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@once
 @pytest.mark.parametrize(
     ("blocked", "picked"), [(["tensorflow"], "jax"), (["tensorflow", "jax"], "torch")]
 )
