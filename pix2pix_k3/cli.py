@@ -28,6 +28,7 @@ from pix2pix_k3.paper import (
     N_LAYERS,
     NORMS,
     OBJECTIVES,
+    PRETRAINED,
 )
 
 DESCRIPTIONS = {
@@ -37,6 +38,8 @@ DESCRIPTIONS = {
     "MODEL INPUT --out DIR`.",
     "evaluate": "Measure a trained model: `python -m pix2pix_k3.evaluate MODEL [--data ...]`.",
     "export": "Export a trained generator: `python -m pix2pix_k3.export MODEL --format FORMAT`.",
+    "convert": "Convert a generator of the authors' PyTorch code into a .keras file: "
+    "`python -m pix2pix_k3.convert NAME|FILE.pth [--out FILE.keras]`.",
 }
 FORMATS = ("keras", "tf_saved_model", "onnx")  # what export writes
 
@@ -231,9 +234,39 @@ def export_parser():
     return parser
 
 
+def convert_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m pix2pix_k3.convert", description=DESCRIPTIONS["convert"]
+    )
+    parser.add_argument(
+        "source",
+        help="a state dict of their U-Net generator (latest_net_G.pth), or the name of one "
+        f"they publish, downloaded once: {', '.join(PRETRAINED)}",
+    )
+    parser.add_argument(
+        "--out", type=pathlib.Path, help="the .keras file to write (default: <source>.keras here)"
+    )
+    parser.add_argument(
+        "--image-size",
+        type=image_size,
+        help="input size of the converted model: 256 for unet_256 (default), or any "
+        "multiple of it on each side, such as 256x512",
+    )
+    parser.add_argument(
+        "--no-dropout",
+        action="store_true",
+        help="the model was trained with their --no_dropout (matters for --mode paper only)",
+    )
+    parser.add_argument(
+        "--base-url", help="where the named models are (default: the authors' server)"
+    )
+    return parser
+
+
 PARSERS = {
     "fit": fit_parser,
     "translate": translate_parser,
     "evaluate": evaluate_parser,
     "export": export_parser,
+    "convert": convert_parser,
 }

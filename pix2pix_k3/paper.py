@@ -151,3 +151,21 @@ DATASETS = {
     "edges2handbags": Dataset("AtoB", "edges -> handbag photo, 137k train pairs (8 GB)"),
     "night2day": Dataset("AtoB", "night -> day webcam photos, 17k train pairs"),
 }
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    dataset: str  # the dataset it was trained on (DATASETS)
+    direction: str  # which half of that dataset's pairs is its input
+    description: str
+
+
+# The generators the authors publish, trained by their PyTorch code (their
+# scripts/download_pix2pix_model.sh): pix2pix_k3.convert makes .keras files of them.
+PRETRAINED = {
+    "facades_label2photo": Pretrained("facades", "BtoA", "label map -> facade photo"),
+    "sat2map": Pretrained("maps", "AtoB", "aerial photo -> map"),
+    "map2sat": Pretrained("maps", "BtoA", "map -> aerial photo"),
+    "edges2shoes": Pretrained("edges2shoes", "AtoB", "edges -> shoe photo"),
+    "day2night": Pretrained("night2day", "BtoA", "day photo -> night photo"),
+}

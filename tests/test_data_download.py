@@ -28,6 +28,7 @@ def server(tmp_path):
 def test_a_named_dataset_is_downloaded_unpacked_and_cached(server, tmp_path):
     cache = tmp_path / "cache"
     folder = dataset_folder("facades", base_url=server.as_uri(), cache_dir=str(cache))
+    assert cache in folder.parents  # the cache asked for, though it did not exist yet
     assert len(PairDataset.from_folder(folder / "train").sources) == 3
     assert len(PairDataset.from_folder(folder / "test").sources) == 2
     (server / "facades.tar.gz").unlink()  # the server goes away; the cache answers
@@ -36,7 +37,9 @@ def test_a_named_dataset_is_downloaded_unpacked_and_cached(server, tmp_path):
 
 def test_offline_gives_a_clear_message(tmp_path):
     # Port 9 on the loopback interface: the connection is refused at once.
-    with pytest.raises(DataError, match="could not download facades .* If this machine is offline"):
+    with pytest.raises(
+        DataError, match="could not download facades.tar.gz .* If this machine is offline"
+    ):
         dataset_folder("facades", base_url="http://127.0.0.1:9", cache_dir=str(tmp_path))
 
 
