@@ -10,6 +10,7 @@ import pathlib
 import sys
 
 from pix2pix_k3.config import (
+    CHANNELS,
     DTYPE_POLICIES,
     GENERATORS,
     PAPER,
@@ -67,9 +68,28 @@ OPTIONS = [  # (flag, type or choices, help); defaults come from config.RunConfi
         image_size,
         "resize to this before the random crop; default: image size * 286/256, each side",
     ),
+    (
+        "--no-flip",
+        bool,
+        "no random mirroring in the jitter (for pairs whose left and right differ, such "
+        "as maps with text)",
+    ),
+    (
+        "--in-channels",
+        CHANNELS,
+        "channels of the input images: 1 (grayscale, e.g. edge maps), 3 (RGB) or 4 (RGBA)",
+    ),
+    ("--out-channels", CHANNELS, "channels of the output images"),
     ("--pairs", int, "pairs of the embedded dataset (without --data)"),
     ("--epochs", int, "epochs at the full learning rate"),
     ("--epochs-decay", int, "further epochs with the rate decaying linearly towards 0"),
+    (
+        "--steps-per-epoch",
+        int,
+        "batches per epoch; default: one pass over the pairs. Set, a run lasts exactly "
+        "(epochs + epochs-decay) x steps-per-epoch steps, the batches drawn from one "
+        "shuffled pass after another",
+    ),
     ("--batch-size", int, "pairs per step"),
     ("--lr", float, "Adam learning rate of G and of D"),
     ("--beta1", float, "Adam beta_1"),

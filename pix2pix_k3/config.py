@@ -24,9 +24,12 @@ from pix2pix_k3.paper import DIRECTIONS, GAN_MODES, N_LAYERS, NORMS, OBJECTIVES
 GENERATORS = ("unet", "encoder-decoder")
 VERBOSITY = (0, 1, 2)  # Keras' fit: silent, progress bar, one line per epoch
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
+CHANNELS = (1, 3, 4)  # grayscale, RGB, RGBA images
 
-# config.json's layout. 0: written before the number existed (the same fields).
-FORMAT = 1
+# config.json's layout. 0: written before the number existed (the same fields as 1);
+# 2 added in_channels, out_channels, no_flip and steps_per_epoch.
+FORMAT = 2
+ADDED_IN_FORMAT_2 = {"in_channels": 3, "out_channels": 3, "no_flip": False, "steps_per_epoch": None}
 # Settings that may change on resume: none of them changes what is trained.
 RESUMABLE = frozenset({"workers", "verbose", "data_parallel", "save_every", "tensorboard"})
 
@@ -44,9 +47,13 @@ class RunConfig:
     direction: str | None = None
     image_size: int | tuple = 64
     load_size: int | tuple | None = None
+    no_flip: bool = False
+    in_channels: int = 3
+    out_channels: int = 3
     pairs: int | None = 256
     epochs: int = 10
     epochs_decay: int = 0
+    steps_per_epoch: int | None = None
     batch_size: int = 4
     lr: float = paper.ADAM_LEARNING_RATE
     beta1: float = paper.ADAM_BETA_1
@@ -142,6 +149,16 @@ class RunConfig:
         """Epochs at the full learning rate plus the decaying ones."""
         return self.epochs + self.epochs_decay
 
+    def data_kwargs(self):
+        """What the training pairs' `PairDataset` takes of this configuration (the
+        validation pairs take the channels only: they are not jittered)."""
+        return dict(
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
+            flip=not self.no_flip,
+            steps_per_epoch=self.steps_per_epoch,
+        )
+
     def keeps_checkpoint(self, epoch):
         """Whether the checkpoint of `epoch` (1-based) stays: every `save_every`-th, and
         the last."""
@@ -152,6 +169,8 @@ class RunConfig:
         """`model.build_pix2pix`'s arguments: the flags' names in the paper's words."""
         return dict(
             image_size=self.image_size,
+            in_channels=self.in_channels,
+            out_channels=self.out_channels,
             objective=self.objective,
             receptive_field=self.patch,
             ngf=self.ngf,
@@ -251,6 +270,11 @@ def check(config):
     for name in ("batch_size", "lr", "ngf", "ndf", "samples"):
         if getattr(config, name) <= 0:
             raise ConfigError(f"--{_flag(name)} must be positive (got {getattr(config, name)}).")
+    if config.steps_per_epoch is not None and config.steps_per_epoch < 1:
+        raise ConfigError(
+            f"--steps-per-epoch must be 1 or more (got {config.steps_per_epoch}); leave it "
+            "out for one pass over the pairs per epoch."
+        )
     if config.pairs is not None and config.pairs < 1:
         raise ConfigError(
             f"--pairs must be 1 or more (got {config.pairs}): the embedded dataset needs pairs "
@@ -281,6 +305,8 @@ def check(config):
         "norm": NORMS,
         "patch": tuple(N_LAYERS),
         "dtype_policy": DTYPE_POLICIES,
+        "in_channels": CHANNELS,
+        "out_channels": CHANNELS,
         "preset": (None, *PRESETS),
     }
     for name, allowed in choices.items():
@@ -349,10 +375,10 @@ _KIND_OF = {
     **dict.fromkeys(("data", "direction", "preset"), "a string or null"),
     **dict.fromkeys(("loss", "generator", "gan_mode", "norm", "dtype_policy"), "a string"),
     **dict.fromkeys(("lr", "beta1", "lambda_l1"), "a number"),
-    **dict.fromkeys(("data_parallel", "tensorboard"), "true or false"),
+    **dict.fromkeys(("data_parallel", "tensorboard", "no_flip"), "true or false"),
     "image_size": "one whole number or [height, width]",
     "load_size": "one whole number, [height, width] or null",
-    "pairs": "a whole number or null",
+    **dict.fromkeys(("pairs", "steps_per_epoch"), "a whole number or null"),
 }
 
 
@@ -374,7 +400,10 @@ def _migrate(values):
             f"format {written!r} is newer than this pix2pix_k3 reads (up to {FORMAT}); "
             "upgrade pix2pix_k3 to use this run."
         )
-    # Format 0 (no number) holds the same fields; a later format adds its step here.
+    # Format 0 (no number) holds the same fields as 1; 2 added some, with these values
+    # before.
+    if written < 2:
+        values = {**ADDED_IN_FORMAT_2, **values}
     unknown = sorted(set(values) - set(field_names()))
     missing = sorted(set(field_names()) - set(values))
     if unknown or missing:

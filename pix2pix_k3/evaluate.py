@@ -63,7 +63,7 @@ def main(argv=None):
 
 def run(args):
     model, config = trained.load(args.model), trained.run_config(args.model)
-    size, _, _ = trained.image_shape(model)
+    size, in_channels, out_channels = trained.image_shape(model)
     dataset = evaluation_data(
         size,
         data=args.data,
@@ -71,6 +71,7 @@ def run(args):
         direction=args.direction or (config and config.direction),
         seed=config.seed if config else 0,
         batch_size=args.batch_size,
+        channels=(in_channels, out_channels),
     )
     default_json = args.model / "evaluation.json" if args.model.is_dir() else "evaluation.json"
     json_path = pathlib.Path(args.json or default_json)

@@ -88,14 +88,7 @@ def picture(source, output, target, side_by_side=False, model_size=False):
 
 def _resize(image, like):
     """`image` resized (bicubic) to the height and width of `like`."""
-    height, width = like.shape[:2]
-    if image.shape[:2] == (height, width):
-        return image
-    mode = "L" if image.shape[-1] == 1 else "RGB"
-    resized = Image.fromarray(image.squeeze(-1) if mode == "L" else image, mode).resize(
-        (width, height), Image.Resampling.BICUBIC
-    )
-    return np.asarray(resized).reshape(height, width, image.shape[-1])
+    return resize(image, like.shape[:2])
 
 
 def main(argv=None):

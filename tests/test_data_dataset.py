@@ -5,6 +5,8 @@ import pathlib
 import numpy as np
 import pytest
 from helpers import to_numpy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from pix2pix_k3 import build_pix2pix
@@ -100,3 +102,74 @@ def test_real_facades_read_through_the_public_api():
     blue_minus_red = lambda images: float(np.mean(images[..., 2] - images[..., 0]))  # noqa: E731
     assert blue_minus_red(x) > 0.5 > blue_minus_red(y)
     assert len(PairDataset.from_folder(FACADES / "test").sources) == 106
+
+
+@given(
+    count=st.integers(1, 13),
+    batch_size=st.integers(1, 5),
+    steps=st.integers(1, 7),
+    epochs=st.integers(1, 6),
+)
+@settings(max_examples=60, deadline=None)
+def test_steps_per_epoch_cuts_full_batches_from_balanced_passes(count, batch_size, steps, epochs):
+    data = PairDataset(list(range(count)), batch_size=batch_size, steps_per_epoch=steps,
+                       load_size=4, crop_size=4)  # fmt: skip
+    seen = []
+    for epoch in range(epochs):
+        data.set_epoch(epoch)
+        assert len(data) == steps
+        batches = [data.batch_pairs(i) for i in range(steps)]
+        assert all(len(batch) == batch_size for batch in batches)
+        seen += [pick for batch in batches for pick in batch]
+    # One pass after another: each pass holds every pair once, in its own order.
+    passes = {}
+    for pair, drawn_in in seen:
+        passes.setdefault(drawn_in, []).append(pair)
+    assert list(passes) == sorted(passes)
+    for drawn_in, pairs in passes.items():
+        assert len(set(pairs)) == len(pairs)  # no pair twice in a pass
+        if drawn_in < max(passes):
+            assert sorted(pairs) == list(range(count))
+    # A resumed epoch (set_epoch) gives the batches the continuous run gave.
+    data.set_epoch(epochs - 1)
+    assert [p for i in range(steps) for p in data.batch_pairs(i)] == seen[-steps * batch_size :]
+
+
+@given(count=st.integers(1, 12), batch_size=st.integers(1, 4), epoch=st.integers(0, 5))
+@settings(max_examples=40, deadline=None)
+def test_one_pass_per_epoch_in_steps_is_the_default_epoch(count, batch_size, epoch):
+    """With whole batches, steps_per_epoch = pairs / batch is exactly the default."""
+    count -= count % batch_size
+    if count == 0:
+        return
+    options = dict(batch_size=batch_size, load_size=4, crop_size=4)
+    default = PairDataset(list(range(count)), **options)
+    in_steps = PairDataset(list(range(count)), steps_per_epoch=count // batch_size, **options)
+    for data in (default, in_steps):
+        data.set_epoch(epoch)
+    assert [default.batch_pairs(i) for i in range(len(default))] == [
+        in_steps.batch_pairs(i) for i in range(len(in_steps))
+    ]
+
+
+def test_without_flip_no_pair_is_ever_mirrored(folder):
+    """Load size = crop size leaves the mirror as the jitter's only change: each pair is
+    as read, or mirrored (both of its images); without flip, never mirrored."""
+    plain_x, plain_y = dataset(folder, jitter=False, shuffle=False, load_size=32, batch_size=6)[0]
+    for flip in (False, True):
+        data = dataset(folder, load_size=32, flip=flip, shuffle=False, batch_size=6)
+        mirrored = []
+        for epoch in range(4):
+            data.set_epoch(epoch)
+            x, y = data[0]
+            for i in range(len(x)):
+                turned = not np.array_equal(x[i], plain_x[i])
+                expected = (
+                    (plain_x[i][:, ::-1], plain_y[i][:, ::-1])
+                    if turned
+                    else (plain_x[i], plain_y[i])
+                )
+                np.testing.assert_array_equal(x[i], expected[0])
+                np.testing.assert_array_equal(y[i], expected[1])
+                mirrored.append(turned)
+        assert any(mirrored) == flip

@@ -54,6 +54,33 @@ def test_a_run_folder_holds_every_artifact(tmp_path, capsys):
     assert str(out / "index.html") in capsys.readouterr().out
 
 
+def test_a_grayscale_to_rgba_run_trains_translates_and_evaluates(tmp_path):
+    """--in-channels / --out-channels (their --input_nc / --output_nc) reach the data,
+    both networks, the pictures, translate and evaluate."""
+    from pix2pix_k3 import evaluate, translate
+
+    out = tmp_path / "run"
+    main([*TINY_RUN, "--epochs", "1", "--in-channels", "1", "--out-channels", "4",
+          "--out", str(out)])  # fmt: skip
+    model = keras.saving.load_model(out / "generator.keras", compile=False)
+    assert model.input_shape[-1] == 1 and model.output_shape[-1] == 4
+    image = tmp_path / "photo.png"
+    Image.fromarray(np.full((20, 30, 3), 90, np.uint8)).save(image)
+    translate.main([str(out), str(image), "--out", str(tmp_path / "translated")])
+    with Image.open(tmp_path / "translated" / "photo.png") as written:
+        assert (written.mode, written.size) == ("RGBA", (30, 20))
+    evaluate.main([str(out)])
+    assert json.loads((out / "evaluation.json").read_text())["pairs"] > 0
+
+
+def test_steps_per_epoch_sets_the_run_length_in_steps(tmp_path):
+    out = tmp_path / "run"
+    main([*TINY_RUN, "--epochs", "2", "--steps-per-epoch", "3", "--out", str(out)])
+    model = keras.saving.load_model(out / "checkpoints" / "latest.keras")
+    assert int(model.g_optimizer.iterations.value) == 2 * 3  # 8 pairs at batch 2: 4 a pass
+    assert len((out / "history.csv").read_text().splitlines()) == 1 + 2
+
+
 def generator_weights(path):
     model = keras.saving.load_model(path, compile=False)
     return (model.generator if isinstance(model, Pix2Pix) else model).get_weights()

@@ -42,6 +42,11 @@ class PairDataset(keras.utils.PyDataset):
             `"nearest"` (as the TensorFlow tutorial).
         shuffle: a new order each epoch (drawn from the seed).
         seed: makes order and jitter reproducible.
+        steps_per_epoch: batches in an epoch; None for one pass over the pairs (the last
+            batch then may be smaller). Set, the batches are cut from an endless stream of
+            passes, each in its own order, so that every batch is full and each pair is
+            seen as often as the others, and a run lasts exactly epochs * steps_per_epoch
+            steps: what long runs on large sets measure their length in.
         **kwargs: `workers`, `use_multiprocessing`, `max_queue_size` of `PyDataset`.
     """
 
@@ -59,6 +64,7 @@ class PairDataset(keras.utils.PyDataset):
         out_channels=3,
         shuffle=True,
         seed=0,
+        steps_per_epoch=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -73,6 +79,10 @@ class PairDataset(keras.utils.PyDataset):
         self.jitter, self.flip, self.interpolation = bool(jitter), bool(flip), interpolation
         self.in_channels, self.out_channels = in_channels, out_channels
         self.shuffle, self.seed = bool(shuffle), int(seed)
+        if steps_per_epoch is not None and int(steps_per_epoch) < 1:
+            raise ValueError(f"steps_per_epoch must be 1 or more, got {steps_per_epoch}.")
+        self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
+        self._orders = {}
         self.epoch = 0
         self.order = self._order()
         self.cache = None
@@ -96,28 +106,49 @@ class PairDataset(keras.utils.PyDataset):
         check_pairs(self.sources, self.crop_size)
 
     def __len__(self):
+        if self.steps_per_epoch:
+            return self.steps_per_epoch
         return math.ceil(len(self.sources) / self.batch_size)
 
     def __getitem__(self, index):
         if not 0 <= index < len(self):
             raise IndexError(f"batch {index} of a dataset of {len(self)} batches")
-        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self._stack(chosen)
+        return self._stack(self.batch_pairs(index))
+
+    def batch_pairs(self, index):
+        """[(pair, pass)] of batch `index` of the current epoch: which pairs, and the
+        pass over the set that each is drawn in (its order and its jitter)."""
+        if not self.steps_per_epoch:
+            chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+            return [(int(pair), self.epoch) for pair in chosen]
+        count = len(self.sources)
+        start = (self.epoch * self.steps_per_epoch + index) * self.batch_size
+        positions = range(start, start + self.batch_size)
+        return [(int(self._pass_order(p // count)[p % count]), p // count) for p in positions]
+
+    def _pass_order(self, drawn_in):
+        """`_order(drawn_in)`, kept for the few passes an epoch's batches come from."""
+        if drawn_in not in self._orders:
+            if len(self._orders) > 4:
+                self._orders.clear()
+            self._orders[drawn_in] = self._order(drawn_in)
+        return self._orders[drawn_in]
 
     def pair(self, index):
         """Pair `index`, preprocessed for the current epoch, as float32 in [-1, 1]."""
         x, y = self.pair_uint8(index)
         return to_model_range(x), to_model_range(y)
 
-    def pair_uint8(self, index):
-        """Pair `index` jittered (or resized) for the current epoch, still uint8."""
+    def pair_uint8(self, index, drawn_in=None):
+        """Pair `index` jittered (or resized) for the current epoch (or for pass
+        `drawn_in`), still uint8."""
         if self.cache is not None:
             x, y = self.cache.pair(index)  # already at the size resized to below
         else:
             x, y = self.read(index)
             self.check_size(index, x)
         if self.jitter:
-            seed = [self.seed, self.epoch, index]
+            seed = [self.seed, self.epoch if drawn_in is None else drawn_in, index]
             x, y = pair_jitter(
                 x, y, seed, self.load_size, self.crop_size, self.flip, self.interpolation
             )
@@ -127,10 +158,11 @@ class PairDataset(keras.utils.PyDataset):
 
     def batch_of(self, count):
         """The first `count` pairs in the current order as one (inputs, targets) batch."""
-        return self._stack(self.order[:count])
+        return self._stack([(int(pair), self.epoch) for pair in self.order[:count]])
 
-    def _stack(self, indices):
-        inputs, targets = zip(*(self.pair_uint8(int(i)) for i in indices), strict=True)
+    def _stack(self, chosen):
+        """One batch of the pairs `chosen` as [(pair, pass)]."""
+        inputs, targets = zip(*(self.pair_uint8(*pick) for pick in chosen), strict=True)
         return to_model_range(np.stack(inputs)), to_model_range(np.stack(targets))
 
     def check_size(self, index, image):
@@ -162,7 +194,9 @@ class PairDataset(keras.utils.PyDataset):
         self.epoch += 1
         self.order = self._order()
 
-    def _order(self):
+    def _order(self, drawn_in=None):
+        """The order of the pairs in pass `drawn_in` over the set (default: this epoch's)."""
         if not self.shuffle:
             return np.arange(len(self.sources))
-        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.sources))
+        drawn_in = self.epoch if drawn_in is None else drawn_in
+        return np.random.default_rng([self.seed, drawn_in]).permutation(len(self.sources))

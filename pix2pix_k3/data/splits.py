@@ -53,9 +53,15 @@ def held_out_folder(train_folder, order=("val", "test")):
 def training_data(config):
     """(training set, validation set, description) as `PairDataset`s for a `RunConfig`."""
     size, seed = config.image_size, config.seed
-    common = dict(crop_size=size, seed=seed, workers=config.workers)
+    channels = dict(in_channels=config.in_channels, out_channels=config.out_channels)
+    common = dict(crop_size=size, seed=seed, workers=config.workers, **config.data_kwargs())
     held_out = dict(
-        crop_size=size, seed=seed, batch_size=config.batch_size, jitter=False, shuffle=False
+        crop_size=size,
+        seed=seed,
+        batch_size=config.batch_size,
+        jitter=False,
+        shuffle=False,
+        **channels,
     )
     if config.data is None:
         direction = config.direction or DEFAULT_DIRECTION
@@ -105,11 +111,20 @@ def announce_cache(path, count, megabytes):
     )
 
 
-def evaluation_data(image_size, data=None, trained_on=None, direction=None, seed=0, batch_size=8):
+def evaluation_data(
+    image_size, data=None, trained_on=None, direction=None, seed=0, batch_size=8, channels=(3, 3)
+):
     """The held-out pairs to evaluate a model on: `data` if given, else the test split of
-    what its run was `trained_on` (a `RunConfig`'s `data`; None: the embedded pairs)."""
+    what its run was `trained_on` (a `RunConfig`'s `data`; None: the embedded pairs), with
+    the model's (input, output) `channels`."""
     options = dict(
-        crop_size=image_size, seed=seed, batch_size=batch_size, jitter=False, shuffle=False
+        crop_size=image_size,
+        seed=seed,
+        batch_size=batch_size,
+        jitter=False,
+        shuffle=False,
+        in_channels=channels[0],
+        out_channels=channels[1],
     )
     source = data if data is not None else trained_on
     if source is None or source == "embedded":
