@@ -115,6 +115,17 @@ def started_program():
     return None, []
 
 
+def stop_on_ctrl_c():
+    """For `python -m pix2pix_k3.<program>`: Ctrl-C ends the program from here on, with
+    one line (`interrupt`), before Keras or a backend is imported. `fit` says more once
+    its run folder is chosen."""
+    if started_as_program():
+        from pix2pix_k3 import interrupt
+
+        program = f"pix2pix_k3.{started_program()[0]}"
+        interrupt.install(lambda: f"interrupted: {program} stopped; no file is left half-written.")
+
+
 def answer_early():
     """For `python -m pix2pix_k3.<program> ...`: parse its arguments before Keras loads
     (several seconds), so that `--help` and a mistyped flag are answered at once. The
@@ -170,6 +181,7 @@ def require_backend():
     )
 
 
+stop_on_ctrl_c()
 answer_early()
 require_backend()
 

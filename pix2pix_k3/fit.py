@@ -11,12 +11,7 @@ stopped run with `--resume --out <run folder>`.
 
 import contextlib
 import importlib.util
-import os
 import pathlib
-import signal
-import socket
-import sys
-import threading
 import time
 
 import keras
@@ -37,10 +32,9 @@ from pix2pix_k3.config import ConfigError, RunConfig, size_text
 from pix2pix_k3.data import DataError
 from pix2pix_k3.data.splits import training_data
 from pix2pix_k3.files import DISK_FULL, RunError
+from pix2pix_k3.interrupt import exit_on_ctrl_c
 from pix2pix_k3.model import build_pix2pix, default_optimizer
 from pix2pix_k3.run import RunFolder
-
-INTERRUPTED = 130  # the exit status of a process ended by Ctrl-C (128 + SIGINT)
 
 
 def main(argv=None, callbacks=(), command_line=False):
@@ -53,7 +47,8 @@ def main(argv=None, callbacks=(), command_line=False):
     given, out, resume = cli.parse_fit_args(argv)
     try:
         run, config = prepare(given, out, resume)
-        with exit_on_ctrl_c(run) if command_line else contextlib.nullcontext():
+        on_ctrl_c = exit_on_ctrl_c(lambda: f"interrupted: {run.kept()}")
+        with on_ctrl_c if command_line else contextlib.nullcontext():
             train(run, config, resume, callbacks)
     except (ConfigError, DataError, RunError) as error:
         raise SystemExit(f"error: {error}") from None
@@ -182,7 +177,8 @@ def _train(run, config, resume, callbacks):
         return finished(run, model, total, now=False)
     with contextlib.suppress(FileNotFoundError):  # it stands for a finished run only
         run.generator_file.unlink()
-    run.check_space(model, sum(config.keeps_checkpoint(e) for e in range(done + 1, total + 1)))
+    kept = sum(config.keeps_checkpoint(epoch) for epoch in range(done + 1, total + 1))
+    run.check_space(model, kept, replaced=int(done > 0 and not config.keeps_checkpoint(done)))
     nan_guard = StopOnNaN()
     verbose = config.verbose
     bar_end = "\n" if verbose == 1 else ""  # a line printed mid-epoch starts below the bar
@@ -246,45 +242,6 @@ def finished(run, model, total, now=True):
         f"curves); the generator is {run.generator_file}, the whole model {run.latest_file}."
     )
     return model
-
-
-@contextlib.contextmanager
-def exit_on_ctrl_c(run):
-    """While inside, Ctrl-C prints what `run` keeps and how to resume, and exits with 130.
-
-    The run folder is consistent at every moment (a kill loses only the epoch under
-    way), so nothing needs finishing: the process ends at once. A thread woken by the
-    signal does it when Python's own handler cannot run soon, as while JAX compiles.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    done = threading.Lock()
-
-    def stop(*_):
-        if done.acquire(blocking=False):
-            sys.stdout.write("\n")
-            sys.stdout.flush()
-            os.write(2, f"interrupted: {run.kept()}\n".encode())
-            os._exit(INTERRUPTED)
-
-    def watch(receiver):
-        with receiver:
-            while data := receiver.recv(64):
-                if signal.SIGINT in data:
-                    stop()
-
-    receiver, sender = socket.socketpair()
-    sender.setblocking(False)
-    previous_fd = signal.set_wakeup_fd(sender.fileno(), warn_on_full_buffer=False)
-    previous_handler = signal.signal(signal.SIGINT, stop)
-    threading.Thread(target=watch, args=(receiver,), daemon=True).start()
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous_handler)
-        signal.set_wakeup_fd(previous_fd)
-        sender.close()
 
 
 def tensorboard(run, config):
