@@ -11,6 +11,7 @@ import json
 import os
 import pathlib
 import shutil
+import zipfile
 
 PARTIAL = ".partial"  # in the name of every temporary file
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -36,6 +37,16 @@ def replace_atomically(path, write):
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+def check_keras_file(path, then=""):
+    """Refuse a `.keras` file that is not a zip archive, which Keras reports as "File not
+    found"; `then` is what the caller adds (what it means for the run)."""
+    if not zipfile.is_zipfile(path):
+        raise RunError(
+            f"{path} is not a Keras model file: a .keras file is a zip archive and this one "
+            f"is not (cut short by a copy or a full disk, or another format renamed?).{then}"
+        )
 
 
 def write_json(path, value):

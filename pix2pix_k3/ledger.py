@@ -36,6 +36,9 @@ from pix2pix_k3.steps import step_module
 
 STATE = "state.json"
 STATE_KEYS = ("epochs", "checkpoint", "rng", "kept", "backend")
+# state.json's layout. 0: written before the number existed (the same keys as 1; the
+# earliest folders lack "backend" and are refused: their random state is not labelled).
+STATE_FORMAT = 1
 
 
 class Ledger:
@@ -71,6 +74,7 @@ class Ledger:
         files.write_json(
             self.folder / STATE,
             {
+                "format": STATE_FORMAT,
                 "epochs": epoch,
                 "checkpoint": checkpoint.name,
                 "rng": rng.name,
@@ -86,7 +90,13 @@ class Ledger:
     def restore(self):
         """(model, completed epochs) from the committed state, with its random state."""
         state = self._state()
-        model = keras.saving.load_model(self.folder / state["checkpoint"])
+        checkpoint = self.folder / state["checkpoint"]
+        files.check_keras_file(
+            checkpoint,
+            f" The run cannot resume from it; {self.folder / STATE} names it as epoch "
+            f"{state['epochs']}'s. Start a new run in another --out.",
+        )
+        model = keras.saving.load_model(checkpoint)
         with np.load(self.folder / state["rng"]) as saved:
             set_random_state(model, dict(saved))
         return model, state["epochs"]
@@ -151,11 +161,23 @@ class Ledger:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
             state, problem = None, str(error)
         missing = [key for key in STATE_KEYS if key not in state] if problem is None else []
+        if missing == ["backend"]:
+            raise files.RunError(
+                f"{path} was written by an early pix2pix_k3 that did not record which "
+                "backend's random state it saved, so the run cannot be resumed exactly; its "
+                ".keras checkpoints still load in translate and evaluate. Start a new run in "
+                "another --out."
+            )
         if problem or missing:
             raise files.RunError(
                 f"{path} is damaged ({problem or 'no ' + ', '.join(missing)}), so the run "
                 "cannot be resumed; its .keras checkpoints still load in translate and "
                 "evaluate. Start a new run in another --out."
+            )
+        if not isinstance(state.get("format", 0), int) or state.get("format", 0) > STATE_FORMAT:
+            raise files.RunError(
+                f"{path} is of format {state['format']!r}, newer than this pix2pix_k3 reads "
+                f"(up to {STATE_FORMAT}); upgrade pix2pix_k3 to resume this run."
             )
         return state
 

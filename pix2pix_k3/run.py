@@ -154,14 +154,15 @@ class RunFolder:
             for path in self.path.rglob("*")
         )
 
-    def check_space(self, model, checkpoints):
+    def check_space(self, model, checkpoints, replaced=0):
         """Refuse a run whose `checkpoints` kept checkpoints would not fit on its disk.
 
         Besides the kept ones, a run needs room for the latest checkpoint and the one
-        being written.
+        being written; `replaced` of those are on disk already (a resumed run's last
+        epoch, unless kept: the commits that follow replace it), so are not asked for.
         """
         each = checkpoint_bytes(model)
-        need, free = each * (checkpoints + 2), shutil.disk_usage(self.path).free
+        need, free = each * (checkpoints + 2 - replaced), shutil.disk_usage(self.path).free
         if need > free:
             size = _megabytes_or_gigabytes
             raise RunError(

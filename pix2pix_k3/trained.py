@@ -12,7 +12,7 @@ import pathlib
 import keras
 
 from pix2pix_k3.config import RunConfig
-from pix2pix_k3.files import RunError
+from pix2pix_k3.files import RunError, check_keras_file
 from pix2pix_k3.model import Pix2Pix
 from pix2pix_k3.paper import normal_size
 from pix2pix_k3.run import RunFolder
@@ -36,6 +36,7 @@ def load(path):
             )
     elif not path.is_file():
         raise RunError(f"{path}: no such model file or run folder.")
+    check_keras_file(path)
     try:
         model = step_module().load_model(path)
     except Exception as error:  # Keras raises many kinds for a file it cannot read

@@ -57,6 +57,15 @@ def corpus(tmp_path_factory):
     state = json.loads((other / "checkpoints" / "state.json").read_text())
     state["backend"] = "jax" if keras.backend.backend() != "jax" else "torch"
     (other / "checkpoints" / "state.json").write_text(json.dumps(state))
+    damaged = shutil.copytree(trained, root / "damaged")
+    checkpoint = damaged / "checkpoints" / "epoch_001.keras"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:1000])  # cut short
+    early = shutil.copytree(trained, root / "early")  # a state.json from before "backend"
+    state = json.loads((early / "checkpoints" / "state.json").read_text())
+    del state["backend"], state["format"]
+    (early / "checkpoints" / "state.json").write_text(json.dumps(state))
+    (root / "not_a_model").mkdir()
+    (root / "not_a_model" / "m.keras").write_text("hello")
     moved = root / "moved"
     shutil.copytree(trained, moved)
     config = json.loads((moved / "config.json").read_text())
@@ -76,6 +85,14 @@ CASES = [  # (program, arguments, the message after "error: ")
      r"Replace or remove these files, then run again\."),
     ("fit", ["--resume", "--out", "{other_backend}"], r"--resume: \S+ was trained on \w+, "
      r"and its saved random state is \w+'s\. Continue it with KERAS_BACKEND=\w+ .*"),
+    ("fit", ["--resume", "--out", "{damaged}"], r"\S+epoch_001.keras is not a Keras model "
+     r"file: a .keras file is a zip archive and this one is not \(cut short .*\)\. The run "
+     r"cannot resume from it; \S+state.json names it as epoch 1's\. Start a new run in .*"),
+    ("fit", ["--resume", "--out", "{early}"], r"\S+state.json was written by an early "
+     r"pix2pix_k3 that did not record which backend's random state it saved, so .*"),
+    ("translate", ["{not_a_model}/m.keras", "{data}/test", "--out", "{a_file}/out"],
+     r"\S+m.keras is not a Keras model file: a .keras file is a zip archive and this .*"),
+    ("evaluate", ["{not_a_model}/m.keras"], r"\S+m.keras is not a Keras model file: .*"),
     ("translate", ["{run}", "{data}/test", "--out", "{a_file}/out"],
      r"--out \S+a_file/out: cannot write there \(\S+a_file is a file, not a folder\)\. "
      r"Choose another --out\."),
@@ -146,6 +163,11 @@ def test_a_full_disk_during_a_commit_says_what_is_kept_and_how_to_resume(tmp_pat
     )
     assert not list(out.rglob(".*partial*"))
     monkeypatch.setattr(model.Pix2Pix, "save", real_save)
+    # Space is freed, as much as the rest needs: the new last epoch's checkpoint and one
+    # more while it replaces epoch 1's, which is on disk already and not asked for again.
+    each = ledger.checkpoint_bytes(keras.saving.load_model(out / "checkpoints" / "latest.keras"))
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(run.shutil, "disk_usage", lambda path: usage(10**12, 0, 2 * each + 1))
     fit.main(["--resume", "--out", str(out)])
     assert json.loads((out / "checkpoints" / "state.json").read_text())["epochs"] == 2
 

@@ -86,6 +86,11 @@ def test_commits_keep_periodic_checkpoints_and_drop_the_others(tmp_path):
         ("{torn", "state.json is damaged .Expecting property name"),
         ('{"epochs": 4}', "state.json is damaged .no checkpoint, rng, kept, backend."),
         ("[4]", "state.json is damaged .not a JSON object."),
+        (
+            '{"format": 2, "epochs": 4, "checkpoint": "epoch_004.keras", "rng": "rng_004.npz", '
+            '"kept": [2], "backend": "jax"}',
+            "state.json is of format 2, newer than this pix2pix_k3 reads .up to 1.; upgrade",
+        ),
     ],
 )
 def test_a_ledger_without_a_readable_commit_is_refused_and_nothing_removed(
