@@ -39,6 +39,8 @@ DESCRIPTIONS = {
     "MODEL INPUT --out DIR`.",
     "evaluate": "Measure a trained model: `python -m pix2pix_k3.evaluate MODEL [--data ...]`.",
     "export": "Export a trained generator: `python -m pix2pix_k3.export MODEL --format FORMAT`.",
+    "cache": "What pix2pix_k3 caches on this machine (decoded training pairs, JAX's compiled "
+    "programs): `python -m pix2pix_k3.cache list|check|clear`.",
     "convert": "Convert a generator of the authors' PyTorch code into a .keras file: "
     "`python -m pix2pix_k3.convert NAME|FILE.pth [--out FILE.keras]`.",
 }
@@ -283,10 +285,25 @@ def convert_parser():
     return parser
 
 
+def cache_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m pix2pix_k3.cache", description=DESCRIPTIONS["cache"]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="each pair cache, its size and last use; the total")
+    commands.add_parser(
+        "check", help="read every cached pair against its checksum (damaged: rebuilt next run)"
+    )
+    clear = commands.add_parser("clear", help="remove the pair caches")
+    clear.add_argument("--compiled", action="store_true", help="and JAX's compiled programs")
+    return parser
+
+
 PARSERS = {
     "fit": fit_parser,
     "translate": translate_parser,
     "evaluate": evaluate_parser,
     "export": export_parser,
     "convert": convert_parser,
+    "cache": cache_parser,
 }

@@ -44,7 +44,8 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS, PAGES = ROOT / "tutorials", ROOT / "docs" / "tutorials"
 EXERCISES, EXERCISE_PAGES = TUTORIALS / "exercises", ROOT / "docs" / "exercises"
-PROGRAMS = ("fit", "translate", "evaluate", "export", "convert")  # the order of docs/cli.md
+# The order of docs/cli.md.
+PROGRAMS = ("fit", "translate", "evaluate", "export", "convert", "cache")
 MARKER = "<!-- rendered from tutorials/{name}.ipynb; source hash {digest}{ran} -->"
 RAN = "; ran in {seconds:.0f} s with {backend} on {cores} cores"  # read by prose_numbers.RAN
 TIMEOUT_S = 600  # a notebook must run in 10 minutes on a 2-core CPU

@@ -1,8 +1,12 @@
 """The decode-once pair cache: the same batches as decoding, rebuilt when a file changes."""
 
+import errno
 import os
 import pathlib
 import pickle
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
@@ -192,3 +196,151 @@ def test_real_facades_through_the_cache(tmp_path):
     plain = PairDataset.from_folder(FACADES / "train", **options)
     for index in (0, 57, 99):
         assert_same([plain[index]], [cached[index]])
+
+
+# --- what the cache guarantees (issue 33) ------------------------------------------------
+
+
+def cached_dataset(folder, root, **options):
+    data = dataset(folder, jitter=False, shuffle=False, **options)
+    data.use_cache(root)
+    return data
+
+
+def test_a_full_disk_at_allocation_falls_back_to_decoding_and_leaves_nothing(
+    tmp_path, monkeypatch, capsys
+):
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cache.os, "posix_fallocate", full)
+    folder = write_pairs(tmp_path / "pairs")
+    monkeypatch.setenv(cache.VARIABLE, str(tmp_path / "cache"))
+    train, _, _ = training_data(config_for(folder))
+    assert train.cache is None
+    assert "note: no pair cache (no room on the disk for its" in capsys.readouterr().out
+    assert list((tmp_path / "cache").iterdir()) == []  # no .building-PID folder
+    assert train[0][0].shape[1:] == (32, 32, 3)
+
+
+FILL_A_SMALL_DISK = """
+import sys
+from pix2pix_k3.config import RunConfig
+from pix2pix_k3.data.splits import training_data
+train, _, _ = training_data(RunConfig(data=sys.argv[1], image_size=128, load_size=256))
+print("cache:", train.cache, "batch:", train[0][0].shape)
+"""
+
+
+def test_a_real_full_disk_is_met_before_the_memory_map_writes(tmp_path):
+    """A 1 MB tmpfs for a 2 MB cache: once a SIGBUS (exit 135), no message."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()})")
+    try:
+        folder = write_pairs(tmp_path / "pairs", count=5, size=128)
+        env = {**os.environ, cache.VARIABLE: str(disk / "cache")}
+        done = subprocess.run([sys.executable, "-c", FILL_A_SMALL_DISK, str(folder)], env=env,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "note: no pair cache (no room on the disk for its " in done.stdout
+        assert "cache: None batch: (4, 128, 128, 3)" in done.stdout
+        assert list((disk / "cache").iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.parametrize("name", ["inputs", "targets"])
+def test_a_cut_short_array_is_found_when_opened_and_rebuilt(tmp_path, name, capsys):
+    folder, root = write_pairs(tmp_path / "pairs"), tmp_path / "cache"
+    data = cached_dataset(folder, root)
+    array = data.cache.path / f"{name}.npy"
+    array.write_bytes(array.read_bytes()[:-5000])
+    again = cached_dataset(folder, root)
+    assert f"{name}.npy" in capsys.readouterr().err and again.cache.cut_short() is None
+    assert_same([dataset(folder, jitter=False, shuffle=False)[0]], [again[0]])
+
+
+@pytest.mark.parametrize("name", ["inputs", "targets"])
+def test_flipped_bytes_are_never_trained_on(tmp_path, name, capsys):
+    """A pair whose bytes changed on disk is decoded from its source instead, with one
+    note; the next run rebuilds the folder."""
+    folder, root = write_pairs(tmp_path / "pairs"), tmp_path / "cache"
+    data = cached_dataset(folder, root, batch_size=5)
+    array = np.load(data.cache.path / f"{name}.npy", mmap_mode="r+")
+    array[3, 10, 10, 0] ^= 0xFF
+    array.flush()
+    del array
+    again = cached_dataset(folder, root, batch_size=5)
+    decoded = dataset(folder, jitter=False, shuffle=False, batch_size=5)
+    assert_same([decoded[0]], [again[0]])
+    assert_same([decoded[0]], [again[0]])  # and again, with no second note
+    assert capsys.readouterr().err.count("pair 3 does not match its checksum") == 1
+    builds = []
+    cached_dataset(folder, root).use_cache(root, on_build=lambda *args: builds.append(args))
+    assert not builds  # the run after the damaged one rebuilt it; now it holds
+
+
+def test_a_same_size_rewrite_with_its_time_restored_is_seen(tmp_path):
+    folder, root = write_pairs(tmp_path / "pairs"), tmp_path / "cache"
+    cached_dataset(folder, root)
+    path = folder / "0.png"
+    status = os.stat(path)
+    image = np.asarray(Image.open(path))
+    Image.fromarray(255 - image).save(path)  # PNG of noise: the same size either way
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert os.stat(path).st_size == status.st_size
+    again = cached_dataset(folder, root)
+    assert_same([dataset(folder, jitter=False, shuffle=False)[0]], [again[0]])
+
+
+def test_caches_over_the_limit_go_least_recently_used_first(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "cache"
+    sets = [write_pairs(tmp_path / f"set{i}", seed=i) for i in range(3)]
+    first = cached_dataset(sets[0], root)
+    each = cache.folder_bytes(first.cache.path)
+    monkeypatch.setenv(cache.LIMIT_VARIABLE, str(int(2.5 * each)))
+    second = cached_dataset(sets[1], root)
+    os.utime(first.cache.path / cache.USED, (time.time() + 10,) * 2)  # used again, later
+    third = cached_dataset(sets[2], root)
+    assert sorted(cache.caches(root)) == sorted([first.cache.path, third.cache.path])
+    assert not second.cache.path.exists()
+    monkeypatch.setenv(cache.LIMIT_VARIABLE, str(each // 2))
+    monkeypatch.setenv(cache.VARIABLE, str(root))
+    assert training_data(config_for(write_pairs(tmp_path / "set3", seed=3)))[0].cache is None
+    assert "raise it to cache this set" in capsys.readouterr().out
+    monkeypatch.setenv(cache.LIMIT_VARIABLE, "lots")
+    with pytest.raises(cache.CacheError, match="PIX2PIX_K3_PAIR_CACHE_LIMIT='lots' is not"):
+        cache.limit()
+    for text, value in [("500MB", 500 * 10**6), ("10GB", 10**10), ("1234", 1234)]:
+        monkeypatch.setenv(cache.LIMIT_VARIABLE, text)
+        assert cache.limit() == value
+
+
+def test_the_cache_program_lists_checks_and_clears(tmp_path, monkeypatch, capsys):
+    from pix2pix_k3 import cache as program
+
+    root = tmp_path / "cache"
+    monkeypatch.setenv(cache.VARIABLE, str(root))
+    monkeypatch.setenv("PIX2PIX_K3_COMPILATION_CACHE", str(tmp_path / "compiled"))
+    (tmp_path / "compiled").mkdir()
+    folder = write_pairs(tmp_path / "pairs")
+    data = cached_dataset(folder, root)
+    program.main(["list"])
+    out = capsys.readouterr().out
+    assert f"{data.cache.path}: 5 pairs of {folder}, 0 MB, last used 20" in out
+    assert "pair caches: 1 in" in out and "JAX's compiled programs:" in out
+    program.main(["check"])
+    assert capsys.readouterr().out == f"{data.cache.path}: ok\n"
+    array = np.load(data.cache.path / "targets.npy", mmap_mode="r+")
+    array[4] = 255 - array[4]
+    array.flush()
+    del array
+    with pytest.raises(SystemExit):
+        program.main(["check"])
+    assert "pair 4 does not match its checksum" in capsys.readouterr().out
+    program.main(["clear", "--compiled"])
+    assert list(root.iterdir()) == [] and not (tmp_path / "compiled").exists()

@@ -142,8 +142,9 @@ class PairDataset(keras.utils.PyDataset):
     def pair_uint8(self, index, drawn_in=None):
         """Pair `index` jittered (or resized) for the current epoch (or for pass
         `drawn_in`), still uint8."""
-        if self.cache is not None:
-            x, y = self.cache.pair(index)  # already at the size resized to below
+        cached = self.cache.pair(index) if self.cache is not None else None
+        if cached is not None:
+            x, y = cached  # already at the size resized to below
         else:
             x, y = self.read(index)
             self.check_size(index, x)
