@@ -84,7 +84,7 @@ def test_no_other_module_spells_a_number_only_the_paper_states():
             continue
         tokens = tokenize.generate_tokens(io.StringIO(path.read_text()).readline)
         for token in tokens:
-            if token.type == tokenize.NUMBER and float(token.string) in PAPER_ONLY:
+            if token.type == tokenize.NUMBER and ast.literal_eval(token.string) in PAPER_ONLY:
                 seconds.append(f"{path.relative_to(PACKAGE)}:{token.start[0]}: {token.string}")
     assert not seconds, f"use pix2pix_k3.paper's constant instead: {seconds}"
 
