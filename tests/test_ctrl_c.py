@@ -19,7 +19,7 @@ BACKENDS = ("jax", "tensorflow", "torch")
 TRIES = 20
 # From the interpreter's start through the imports (Keras, then the backend: 1 to 6 s
 # here), the run folder's set-up, and the first compilation.
-DELAYS = [0.15 + i * 0.4 for i in range(TRIES)]
+DELAYS = [0.15 + i * 0.3 for i in range(TRIES)]
 
 
 def interrupted_at(delay, out, backend):
