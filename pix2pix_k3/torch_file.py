@@ -58,6 +58,14 @@ class Tensor:
 
     def array(self):
         values = self.storage.values
+        if 0 in self.size:
+            return np.empty(self.size, np.float32 if self.storage.bfloat16 else values.dtype)
+        # as_strided reads wherever the strides point: a file must not point past its data.
+        last = self.offset + sum(
+            (n - 1) * step for n, step in zip(self.size, self.stride, strict=True)
+        )
+        if self.offset < 0 or min(self.stride, default=0) < 0 or last >= len(values):
+            raise TorchFileError(f"a tensor of size {self.size} reaches past its storage")
         if len(self.size) == 0:
             array = np.array(values[self.offset])
         else:
@@ -135,14 +143,18 @@ def read_state_dict(path):
             objects = _read_zip(path)
         else:
             objects = _read_legacy(path)
+        tensors = isinstance(objects, dict) and all(
+            isinstance(value, Tensor) for value in objects.values()
+        )
+        arrays = {name: tensor.array() for name, tensor in objects.items()} if tensors else None
     except (TorchFileError, pickle.UnpicklingError, EOFError, KeyError, struct.error) as error:
         raise TorchFileError(f"{path}: not a PyTorch state dict this can read ({error}).") from None
-    if not isinstance(objects, dict) or not all(isinstance(v, Tensor) for v in objects.values()):
+    if arrays is None:
         raise TorchFileError(
             f"{path}: holds a {type(objects).__name__}, not a state dict of tensors (a whole "
             "pickled model or a training checkpoint?). Save `net.state_dict()` instead."
         )
-    return {name: tensor.array() for name, tensor in objects.items()}
+    return arrays
 
 
 def _read_zip(path):

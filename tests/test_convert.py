@@ -7,8 +7,10 @@ that is absent. The conversion itself never imports torch.
 """
 
 import importlib.util
+import io
 import os
 import pathlib
+import pickle
 import subprocess
 import sys
 import zipfile
@@ -85,7 +87,7 @@ def facade_labels(count):
 
 tensors = st.builds(
     lambda shape, dtype, seed, view: (shape, dtype, seed, view),
-    st.lists(st.integers(1, 4), min_size=0, max_size=4),
+    st.lists(st.integers(0, 4), min_size=0, max_size=4),
     st.sampled_from(["float32", "float64", "float16", "bfloat16", "int64", "uint8"]),
     st.integers(0, 2**16),
     st.sampled_from(["whole", "transposed", "slice"]),
@@ -132,6 +134,34 @@ def test_a_file_naming_code_is_refused_without_running_it(tmp_path):
     with pytest.raises(TorchFileError, match=r"evil.pth: .*names (os|posix)\.system"):
         read_state_dict(path)
     assert not marker.exists()
+
+
+@once
+def test_a_tensor_pointing_past_its_storage_is_refused(tmp_path):
+    """The shapes and strides come from the file; read as they say, a crafted file would
+    make NumPy read memory that is not the tensor's."""
+
+    class Placeholder:
+        pass
+
+    storage = Placeholder()
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", 2) if obj is storage else None
+
+    class Reaching:
+        def __reduce__(self):
+            return torch._utils._rebuild_tensor_v2, (storage, 0, (1000,), (1,), False, {})
+
+    buffer = io.BytesIO()
+    Pickler(buffer, protocol=2).dump({"w": Reaching()})
+    path = tmp_path / "crafted.pth"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("crafted/data.pkl", buffer.getvalue())
+        archive.writestr("crafted/data/0", np.zeros(2, np.float32).tobytes())
+    with pytest.raises(TorchFileError, match=r"crafted.pth: .*size \(1000,\) reaches past"):
+        read_state_dict(path)
 
 
 @once
