@@ -147,7 +147,8 @@ def read_state_dict(path):
             isinstance(value, Tensor) for value in objects.values()
         )
         arrays = {name: tensor.array() for name, tensor in objects.items()} if tensors else None
-    except (TorchFileError, pickle.UnpicklingError, EOFError, KeyError, struct.error) as error:
+    except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError, struct.error,
+            zipfile.BadZipFile) as error:  # fmt: skip
         raise TorchFileError(f"{path}: not a PyTorch state dict this can read ({error}).") from None
     if arrays is None:
         raise TorchFileError(

@@ -182,6 +182,12 @@ def test_files_that_are_not_state_dicts_are_named_with_the_reason(tmp_path):
     legacy.write_bytes(legacy.read_bytes()[:-3])
     with pytest.raises(TorchFileError, match="legacy.pth: .*cut short"):
         read_state_dict(legacy)
+    archive = saved(torch.nn.Conv2d(8, 8, 3), tmp_path / "archive.pth")
+    size = archive.stat().st_size
+    for cut in (size // 3, size - 300):  # into a storage record, into the zip's directory
+        archive.write_bytes(saved(torch.nn.Conv2d(8, 8, 3), archive).read_bytes()[:cut])
+        with pytest.raises(TorchFileError, match="archive.pth: not a PyTorch state dict"):
+            read_state_dict(archive)
 
 
 # --- the converted U-Net computes what theirs computes ----------------------------------
