@@ -128,11 +128,13 @@ class PairDataset(keras.utils.PyDataset):
 
     def _pass_order(self, drawn_in):
         """`_order(drawn_in)`, kept for the few passes an epoch's batches come from."""
-        if drawn_in not in self._orders:
+        order = self._orders.get(drawn_in)
+        if order is None:  # worker threads share the dict: look it up once, keep the local
+            order = self._order(drawn_in)
             if len(self._orders) > 4:
                 self._orders.clear()
-            self._orders[drawn_in] = self._order(drawn_in)
-        return self._orders[drawn_in]
+            self._orders[drawn_in] = order
+        return order
 
     def pair(self, index):
         """Pair `index`, preprocessed for the current epoch, as float32 in [-1, 1]."""
